@@ -1,0 +1,23 @@
+//! The `haoyuan-host` native messaging host as a library; `main.rs` only picks a mode.
+//!
+//! - [`framing`]: the browser's wire format (u32 native-endian length + UTF-8 JSON).
+//! - [`serve`]: the stdio loop: read a frame, dispatch, write the reply; never dies on
+//!   bad input, turns handler panics into `internal` replies.
+//! - [`dispatch`]: protocol requests → store operations → replies.
+//! - [`store`]: the SQLite file (watches, events, outbox) with migrations.
+//! - [`install`]: native-messaging manifests for every browser × OS.
+//! - [`paths`] and [`logging`]: where the data lives, and the log file beside it.
+
+pub mod dispatch;
+pub mod framing;
+pub mod install;
+pub mod logging;
+pub mod paths;
+pub mod serve;
+pub mod store;
+
+/// The host's version (the workspace version, shared with the extension).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The native messaging host name registered with browsers.
+pub const HOST_NAME: &str = "org.haoyuan.host";

@@ -1,0 +1,2 @@
+//! Plain HTTP values: the sans-IO seam every platform adapter uses.
+//! (Placeholder replaced by the crypto/http helper.)

@@ -1,0 +1,466 @@
+//! The extension⇄host protocol (see `PROTOCOL.md`): one envelope, typed requests,
+//! replies and events, and the stable error codes.
+//!
+//! Both sides use these types — the host as an rlib, the extension through the wasm
+//! edge — so they cannot disagree about a message's shape. A frame on the wire is
+//! `{"id": ..., "cmd": "...", "params": {...}}`; a reply is
+//! `{"id": ..., "ok": true, "data": ...}` or `{"id": ..., "ok": false, "error": {...}}`;
+//! an event the host sends unasked is `{"event": "...", "data": ...}`.
+
+use crate::watch::{FieldError, Watch};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The protocol's major version. Bumped only for changes an older peer would
+/// misunderstand; both sides refuse to work with a different major.
+pub const PROTOCOL_MAJOR: u32 = 1;
+
+/// The largest reply the host writes (Chrome drops the connection past 1 MiB).
+pub const MAX_REPLY_BYTES: usize = 1024 * 1024;
+
+/// The largest message the host accepts from the browser (Chrome's own limit).
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
+
+/// Default and largest page sizes of the paged list commands.
+pub const DEFAULT_PAGE: u32 = 50;
+pub const MAX_PAGE: u32 = 200;
+
+/// A request from the extension (or any client) to the host, tagged by `cmd`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "cmd", content = "params", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    /// Handshake: the host answers with [`Hello`]. Sent first on every connection.
+    Hello {},
+    /// Create a watch (empty `id`) or replace the one with that id. Answers the stored
+    /// [`Watch`], with its id and timestamps set.
+    WatchPut { watch: Watch },
+    /// One watch by id. Answers [`Watch`] or `not_found`.
+    WatchGet { id: String },
+    /// Watches in creation order, paged. Answers [`WatchPage`].
+    WatchList {
+        /// The `next` of the previous page; absent for the first page.
+        #[serde(default)]
+        after: Option<String>,
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+    /// Delete a watch; its history stays. Answers [`Deleted`] or `not_found`.
+    WatchDelete { id: String },
+    /// Events recorded for a watch, newest first, paged. Answers [`HistoryPage`].
+    HistoryList {
+        watch_id: String,
+        /// The `next` of the previous page: only events older than this one.
+        #[serde(default)]
+        before: Option<i64>,
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+}
+
+impl Request {
+    /// Every `cmd` this protocol version knows, in the order of `PROTOCOL.md`.
+    pub const COMMANDS: [&'static str; 6] =
+        ["hello", "watch_put", "watch_get", "watch_list", "watch_delete", "history_list"];
+
+    /// The wire name of this request's command.
+    pub fn cmd(&self) -> &'static str {
+        match self {
+            Request::Hello {} => "hello",
+            Request::WatchPut { .. } => "watch_put",
+            Request::WatchGet { .. } => "watch_get",
+            Request::WatchList { .. } => "watch_list",
+            Request::WatchDelete { .. } => "watch_delete",
+            Request::HistoryList { .. } => "history_list",
+        }
+    }
+}
+
+/// The request id: whatever the client sent (string or number), echoed back;
+/// `null` when the frame was too broken to read it.
+pub type RequestId = Value;
+
+/// A request as read off the wire: its id (kept even when the rest is bad, so that
+/// the error reply can name it) and the parsed request.
+#[derive(Debug)]
+pub struct Envelope {
+    pub id: RequestId,
+    pub request: Result<Request, ErrorBody>,
+}
+
+/// Parses one frame's text into an [`Envelope`]. Never fails: a frame that is not a
+/// request becomes an error with the id it carried, or `null`.
+pub fn parse_request(text: &str) -> Envelope {
+    let value: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            return Envelope {
+                id: Value::Null,
+                request: Err(ErrorBody::new(ErrorCode::BadJson, format!("the message is not valid JSON: {e}"))),
+            }
+        }
+    };
+    let Value::Object(mut obj) = value else {
+        return Envelope {
+            id: Value::Null,
+            request: Err(ErrorBody::new(ErrorCode::BadRequest, "the message must be a JSON object")),
+        };
+    };
+    let id = obj.remove("id").unwrap_or(Value::Null);
+    if !(id.is_string() || id.is_number() || id.is_null()) {
+        return Envelope {
+            id: Value::Null,
+            request: Err(ErrorBody::new(ErrorCode::BadRequest, "\"id\" must be a string or a number")),
+        };
+    }
+    let request = request_from_parts(obj.remove("cmd"), obj.remove("params"), obj.keys().next().cloned());
+    Envelope { id, request }
+}
+
+fn request_from_parts(cmd: Option<Value>, params: Option<Value>, extra: Option<String>) -> Result<Request, ErrorBody> {
+    if let Some(key) = extra {
+        return Err(ErrorBody::new(ErrorCode::BadRequest, format!("unexpected field \"{key}\" in the envelope")));
+    }
+    let cmd = match cmd {
+        Some(Value::String(c)) => c,
+        Some(_) => return Err(ErrorBody::new(ErrorCode::BadRequest, "\"cmd\" must be a string")),
+        None => return Err(ErrorBody::new(ErrorCode::BadRequest, "the message has no \"cmd\"")),
+    };
+    if !Request::COMMANDS.contains(&cmd.as_str()) {
+        return Err(ErrorBody::new(ErrorCode::UnknownCommand, format!("unknown command \"{cmd}\"")));
+    }
+    let params = match params {
+        None | Some(Value::Null) => Value::Object(Default::default()),
+        Some(p @ Value::Object(_)) => p,
+        Some(_) => return Err(ErrorBody::new(ErrorCode::BadParams, format!("\"params\" of {cmd} must be an object"))),
+    };
+    let tagged = serde_json::json!({ "cmd": cmd, "params": params });
+    serde_json::from_value(tagged)
+        .map_err(|e| ErrorBody::new(ErrorCode::BadParams, format!("bad params for {cmd}: {e}")))
+}
+
+/// Builds the text of a request frame; the extension uses this (through the wasm edge)
+/// so that JS never writes protocol JSON by hand.
+pub fn request_json(id: &RequestId, request: &Request) -> String {
+    let mut v = serde_json::to_value(request).unwrap_or(Value::Null);
+    if let Value::Object(obj) = &mut v {
+        obj.insert("id".into(), id.clone());
+    }
+    v.to_string()
+}
+
+/// Stable error codes. **Append only**: never renumber, rename or reuse one; a client
+/// that meets a code it does not know shows the message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A frame the host could not read: not UTF-8, or shorter than its length said.
+    BadFrame,
+    /// A frame longer than [`MAX_REQUEST_BYTES`]; it was skipped unread.
+    FrameTooLarge,
+    /// The frame is not JSON.
+    BadJson,
+    /// JSON, but not a request envelope (not an object, no `cmd`, bad `id`).
+    BadRequest,
+    /// A `cmd` this host does not know (an older host: see `hello`).
+    UnknownCommand,
+    /// The `params` do not fit the command.
+    BadParams,
+    /// A watch that fails validation; `fields` names each problem.
+    InvalidWatch,
+    /// No such watch.
+    NotFound,
+    /// The reply would exceed [`MAX_REPLY_BYTES`]; ask for a smaller page.
+    ReplyTooLarge,
+    /// Another program holds the database locked.
+    StoreLocked,
+    /// The database file is damaged or is not Haoyuan's.
+    StoreCorrupt,
+    /// The database or its folder cannot be written (permissions, read-only disk).
+    StoreUnwritable,
+    /// The disk holding the database is full.
+    DiskFull,
+    /// Any other database failure.
+    StoreFailed,
+    /// A bug in the host (a handler panicked); the host keeps serving.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The wire name, e.g. `bad_json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadFrame => "bad_frame",
+            ErrorCode::FrameTooLarge => "frame_too_large",
+            ErrorCode::BadJson => "bad_json",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::UnknownCommand => "unknown_command",
+            ErrorCode::BadParams => "bad_params",
+            ErrorCode::InvalidWatch => "invalid_watch",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::ReplyTooLarge => "reply_too_large",
+            ErrorCode::StoreLocked => "store_locked",
+            ErrorCode::StoreCorrupt => "store_corrupt",
+            ErrorCode::StoreUnwritable => "store_unwritable",
+            ErrorCode::DiskFull => "disk_full",
+            ErrorCode::StoreFailed => "store_failed",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    /// Every code, in the (append-only) order of the table in `PROTOCOL.md`.
+    pub const ALL: [ErrorCode; 15] = [
+        ErrorCode::BadFrame,
+        ErrorCode::FrameTooLarge,
+        ErrorCode::BadJson,
+        ErrorCode::BadRequest,
+        ErrorCode::UnknownCommand,
+        ErrorCode::BadParams,
+        ErrorCode::InvalidWatch,
+        ErrorCode::NotFound,
+        ErrorCode::ReplyTooLarge,
+        ErrorCode::StoreLocked,
+        ErrorCode::StoreCorrupt,
+        ErrorCode::StoreUnwritable,
+        ErrorCode::DiskFull,
+        ErrorCode::StoreFailed,
+        ErrorCode::Internal,
+    ];
+}
+
+/// The `error` of a failed reply: a stable code and a sentence for the person.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+    /// Per-field problems, for `invalid_watch`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}
+
+impl ErrorBody {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ErrorBody {
+        ErrorBody { code, message: message.into(), fields: Vec::new() }
+    }
+
+    /// An `invalid_watch` error listing every field problem.
+    pub fn invalid_watch(fields: Vec<FieldError>) -> ErrorBody {
+        let message = fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ");
+        ErrorBody { code: ErrorCode::InvalidWatch, message: format!("the watch was not saved — {message}"), fields }
+    }
+}
+
+impl std::fmt::Display for ErrorBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.code.as_str())
+    }
+}
+
+impl std::error::Error for ErrorBody {}
+
+/// Data of a `hello` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Hello {
+    /// [`PROTOCOL_MAJOR`] of the host.
+    pub protocol: u32,
+    /// The host's semver.
+    pub version: String,
+    /// Where the host keeps its database and log.
+    pub data_dir: String,
+    /// Set when the database cannot be used; store commands then fail with this error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_error: Option<ErrorBody>,
+}
+
+/// Data of a `watch_list` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WatchPage {
+    pub watches: Vec<Watch>,
+    /// Pass as `after` to get the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// Data of a `watch_delete` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Deleted {
+    pub id: String,
+}
+
+/// One thing that happened to a watch, as recorded by the host.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// Increasing with time; the paging cursor.
+    pub seq: i64,
+    pub watch_id: String,
+    /// Unix ms.
+    pub at: i64,
+    /// `created`, `updated`, `deleted`, and later issues' kinds (`slot_seen`, `booked`, …).
+    pub kind: String,
+    /// A sentence for the person.
+    pub message: String,
+    #[serde(default)]
+    pub data: Value,
+}
+
+/// Data of a `history_list` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    pub events: Vec<HistoryEntry>,
+    /// Pass as `before` to get older events; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<i64>,
+}
+
+/// An event the host sends without being asked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", content = "data", rename_all = "snake_case")]
+pub enum Event {
+    /// Something was recorded in a watch's history (by this connection or another
+    /// process sharing the store, such as the command line).
+    WatchEvent(HistoryEntry),
+}
+
+/// A frame from the host, as the extension reads it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HostMessage {
+    /// The answer to the request with this id.
+    Reply { id: RequestId, result: Result<Value, ErrorBody> },
+    /// An unasked event.
+    Event(Event),
+}
+
+/// Builds the text of a success reply.
+pub fn ok_reply(id: &RequestId, data: &impl Serialize) -> String {
+    serde_json::json!({ "id": id, "ok": true, "data": data }).to_string()
+}
+
+/// Builds the text of an error reply.
+pub fn error_reply(id: &RequestId, error: &ErrorBody) -> String {
+    serde_json::json!({ "id": id, "ok": false, "error": error }).to_string()
+}
+
+/// Builds the text of an event frame.
+pub fn event_json(event: &Event) -> String {
+    serde_json::to_string(event).unwrap_or_default()
+}
+
+/// Reads a frame sent by the host.
+pub fn parse_host_message(text: &str) -> Result<HostMessage, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("the host sent invalid JSON: {e}"))?;
+    if v.get("event").is_some() {
+        return serde_json::from_value(v).map(HostMessage::Event).map_err(|e| format!("the host sent an unknown event: {e}"));
+    }
+    let id = v.get("id").cloned().unwrap_or(Value::Null);
+    match v.get("ok").and_then(Value::as_bool) {
+        Some(true) => Ok(HostMessage::Reply { id, result: Ok(v.get("data").cloned().unwrap_or(Value::Null)) }),
+        Some(false) => {
+            let err = v.get("error").cloned().unwrap_or(Value::Null);
+            let body = serde_json::from_value::<ErrorBody>(err.clone()).unwrap_or_else(|_| {
+                // A code from a newer host: keep its message.
+                let message = err.get("message").and_then(Value::as_str).unwrap_or("the host reported an error").to_string();
+                ErrorBody::new(ErrorCode::Internal, message)
+            });
+            Ok(HostMessage::Reply { id, result: Err(body) })
+        }
+        None => Err("the host sent a frame that is neither a reply nor an event".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_each_command() {
+        let e = parse_request(r#"{"id": 7, "cmd": "hello"}"#);
+        assert_eq!(e.id, json!(7));
+        assert_eq!(e.request.unwrap(), Request::Hello {});
+        let e = parse_request(r#"{"id": "a", "cmd": "watch_list", "params": {"limit": 5}}"#);
+        assert_eq!(e.request.unwrap(), Request::WatchList { after: None, limit: Some(5) });
+        let e = parse_request(r#"{"id": 1, "cmd": "history_list", "params": {"watch_id": "w", "before": 9}}"#);
+        assert_eq!(e.request.unwrap(), Request::HistoryList { watch_id: "w".into(), before: Some(9), limit: None });
+    }
+
+    #[test]
+    fn each_kind_of_bad_frame_gets_its_code_and_keeps_the_id() {
+        let cases = [
+            (r#"{"id": 1, "cmd": "hello""#, ErrorCode::BadJson, json!(null)),
+            (r#"[1, 2]"#, ErrorCode::BadRequest, json!(null)),
+            (r#"{"id": {"x": 1}, "cmd": "hello"}"#, ErrorCode::BadRequest, json!(null)),
+            (r#"{"id": 3}"#, ErrorCode::BadRequest, json!(3)),
+            (r#"{"id": 3, "cmd": "launch_rockets"}"#, ErrorCode::UnknownCommand, json!(3)),
+            (r#"{"id": "q", "cmd": "watch_get"}"#, ErrorCode::BadParams, json!("q")),
+            (r#"{"id": "q", "cmd": "watch_get", "params": [1]}"#, ErrorCode::BadParams, json!("q")),
+            (r#"{"id": "q", "cmd": "watch_get", "params": {"id": "x", "zzz": 1}}"#, ErrorCode::BadParams, json!("q")),
+            (r#"{"id": "q", "cmd": "hello", "extra": 1}"#, ErrorCode::BadRequest, json!("q")),
+        ];
+        for (text, code, id) in cases {
+            let e = parse_request(text);
+            assert_eq!(e.id, id, "{text}");
+            assert_eq!(e.request.unwrap_err().code, code, "{text}");
+        }
+    }
+
+    #[test]
+    fn commands_list_matches_the_enum() {
+        for cmd in Request::COMMANDS {
+            let params = match cmd {
+                "watch_get" | "watch_delete" => json!({"id": "x"}),
+                "history_list" => json!({"watch_id": "x"}),
+                "watch_put" => json!({"watch": {
+                    "target": {"platform": "pati", "dept_id": "d"},
+                    "window": {"start": "2026-11-27", "end": "2026-11-28"},
+                    "interval": {"seconds": 60}}}),
+                _ => json!({}),
+            };
+            let text = json!({"id": 1, "cmd": cmd, "params": params}).to_string();
+            let req = parse_request(&text).request.unwrap();
+            assert_eq!(req.cmd(), cmd);
+            // request_json is the inverse of parse_request.
+            let again = parse_request(&request_json(&json!(1), &req)).request.unwrap();
+            assert_eq!(again, req);
+        }
+    }
+
+    #[test]
+    fn error_codes_are_stable() {
+        // Append-only: this list may grow at the end, never change.
+        let wire: Vec<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            wire,
+            [
+                "bad_frame", "frame_too_large", "bad_json", "bad_request", "unknown_command", "bad_params",
+                "invalid_watch", "not_found", "reply_too_large", "store_locked", "store_corrupt",
+                "store_unwritable", "disk_full", "store_failed", "internal"
+            ]
+        );
+        for c in ErrorCode::ALL {
+            assert_eq!(serde_json::to_value(c).unwrap(), json!(c.as_str()));
+        }
+    }
+
+    #[test]
+    fn host_messages_round_trip() {
+        let r = ok_reply(&json!(4), &json!({"a": 1}));
+        assert_eq!(parse_host_message(&r).unwrap(), HostMessage::Reply { id: json!(4), result: Ok(json!({"a": 1})) });
+        let err = ErrorBody::new(ErrorCode::NotFound, "no watch w");
+        let r = error_reply(&json!("x"), &err);
+        assert_eq!(parse_host_message(&r).unwrap(), HostMessage::Reply { id: json!("x"), result: Err(err) });
+        let newer = r#"{"id": 1, "ok": false, "error": {"code": "from_the_future", "message": "try later"}}"#;
+        match parse_host_message(newer).unwrap() {
+            HostMessage::Reply { result: Err(e), .. } => assert_eq!(e.message, "try later"),
+            other => panic!("{other:?}"),
+        }
+        let ev = Event::WatchEvent(HistoryEntry {
+            seq: 1,
+            watch_id: "w".into(),
+            at: 5,
+            kind: "created".into(),
+            message: "m".into(),
+            data: json!(null),
+        });
+        assert_eq!(parse_host_message(&event_json(&ev)).unwrap(), HostMessage::Event(ev));
+        assert!(parse_host_message(r#"{"id": 1}"#).is_err());
+    }
+}
