@@ -1,1 +1,0 @@
-//! One integration-test binary; a module per area.

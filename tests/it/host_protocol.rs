@@ -1,0 +1,1 @@
+//! Host protocol over raw frames (lead engineer).

@@ -1,0 +1,5 @@
+//! The integration tests: one binary, a module per area. Each spawns the built
+//! `haoyuan-host` (or uses its library) with a temporary `HAOYUAN_HOME`.
+
+mod host_protocol;
+mod installer;
