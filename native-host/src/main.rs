@@ -1,1 +1,75 @@
-fn main() {}
+//! `haoyuan-host`: started by the browser it serves native messaging on stdio; started
+//! by a person it installs or removes the browser registrations. The work is in the
+//! library; this file only picks the mode.
+
+use haoyuan_host::{dispatch::Host, install, logging, paths, serve, VERSION};
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+haoyuan-host — the native part of the Haoyuan browser extension
+
+Usage:
+  haoyuan-host                      serve the browser (native messaging on stdio)
+  haoyuan-host install [--browser chrome|chromium|edge|brave|firefox|all] [--system]
+                       [--extension-id ID] [--dir DIR]
+  haoyuan-host uninstall [--browser B] [--system] [--dir DIR]
+  haoyuan-host print-manifest --browser B [--extension-id ID]
+  haoyuan-host --version
+
+Data lives in $HAOYUAN_HOME, or the system's data folder when it is not set.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        _ if serve::launched_by_browser(&args) => run_server(),
+        None | Some("serve") => run_server(),
+        Some("install" | "uninstall" | "print-manifest") => {
+            ExitCode::from(install::cli(&args).clamp(0, 255) as u8)
+        }
+        Some("--version" | "-V" | "version") => {
+            println!("haoyuan-host {VERSION}");
+            ExitCode::SUCCESS
+        }
+        Some("--help" | "-h" | "help") => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some(other) => {
+            eprintln!("haoyuan-host: unknown command “{other}”\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_server() -> ExitCode {
+    let dir = match paths::data_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("haoyuan-host: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    logging::init(&dir);
+    std::panic::set_hook(Box::new(|info| {
+        let msg = format!("panic: {info}");
+        logging::error(&msg);
+        eprintln!("haoyuan-host: {msg}");
+    }));
+    logging::info(&format!(
+        "host {VERSION} serving (pid {})",
+        std::process::id()
+    ));
+    let mut host = Host::open(&dir);
+    let stdin = std::io::stdin().lock();
+    let stdout = std::io::stdout().lock();
+    match serve::serve(stdin, stdout, &mut |req| host.handle(req)) {
+        Ok(end) => {
+            logging::info(&format!("host stopped: {end:?}"));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            logging::error(&format!("reading from the browser failed: {e}"));
+            ExitCode::from(1)
+        }
+    }
+}

@@ -14,7 +14,9 @@ pub fn data_dir() -> Result<PathBuf, String> {
     }
     directories::ProjectDirs::from("org", "haoyuan", "haoyuan")
         .map(|d| d.data_dir().to_path_buf())
-        .ok_or_else(|| format!("no home directory was found; set {HOME_ENV} to a folder Haoyuan may use"))
+        .ok_or_else(|| {
+            format!("no home directory was found; set {HOME_ENV} to a folder Haoyuan may use")
+        })
 }
 
 /// The SQLite database inside `dir`.

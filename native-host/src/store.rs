@@ -1,1 +1,1097 @@
-//! placeholder
+//! The host's one SQLite database: watches, their history of events, and the outbox of
+//! notifications (filled by a later issue).
+//!
+//! The file lives in the data directory (see [`crate::paths`]). It runs in WAL mode with
+//! `synchronous=FULL`; its schema is built by an ordered list of migrations, each in its
+//! own transaction, with `PRAGMA user_version` holding how many have been applied. A
+//! file made by a newer Haoyuan is refused without being touched.
+//!
+//! Every failure is returned as a [`StoreError`] already in the protocol's terms: a
+//! locked, damaged, unwritable or full database is reported as such, naming the file and
+//! saying what the person can do about it. Nothing here ever deletes or rewrites a file
+//! it cannot read.
+
+use haoyuan_core::protocol::{
+    ErrorBody, ErrorCode, HistoryEntry, HistoryPage, WatchPage, MAX_PAGE,
+};
+use haoyuan_core::watch::Watch;
+use rusqlite::{
+    params, Connection, ErrorCode as SqliteCode, OptionalExtension, TransactionBehavior,
+};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How long a write waits for another program's lock before giving up with
+/// `store_locked`.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The schema, one SQL batch per version: entry `i` takes the database from version `i`
+/// to `i + 1`. **Append only**: never edit a migration that has shipped.
+const MIGRATIONS: &[&str] = &[
+    // Version 1: watches, their events, and the notification outbox.
+    "CREATE TABLE watches (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        id         TEXT UNIQUE NOT NULL,
+        platform   TEXT NOT NULL,
+        json       TEXT NOT NULL,
+        created_at INTEGER,
+        updated_at INTEGER
+    );
+    CREATE TABLE events (
+        seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+        watch_id TEXT NOT NULL,
+        at       INTEGER NOT NULL,
+        kind     TEXT NOT NULL,
+        message  TEXT NOT NULL,
+        data     TEXT NOT NULL DEFAULT 'null'
+    );
+    CREATE INDEX events_by_watch ON events (watch_id, seq);
+    CREATE TABLE outbox (
+        id              TEXT PRIMARY KEY,
+        event_seq       INTEGER REFERENCES events(seq),
+        channel         TEXT NOT NULL,
+        payload         TEXT NOT NULL,
+        state           TEXT NOT NULL DEFAULT 'pending',
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        last_error      TEXT,
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL
+    );
+    CREATE INDEX outbox_due ON outbox (state, next_attempt_at);",
+];
+
+/// A store failure, already in the protocol's terms: a stable code and a sentence that
+/// names the file and says what to do.
+#[derive(Debug, Clone)]
+pub struct StoreError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl StoreError {
+    /// A store error with this code and message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> StoreError {
+        StoreError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Translates a SQLite failure on the database at `path` into the protocol's terms.
+    fn from_sqlite(path: &Path, err: rusqlite::Error) -> StoreError {
+        let p = path.display();
+        match err.sqlite_error_code() {
+            Some(SqliteCode::DatabaseBusy | SqliteCode::DatabaseLocked) => StoreError::new(
+                ErrorCode::StoreLocked,
+                format!(
+                    "The Haoyuan database {p} is locked by another program. \
+                     Close other Haoyuan windows or `haoyuan-host` processes and try again."
+                ),
+            ),
+            Some(SqliteCode::DatabaseCorrupt | SqliteCode::NotADatabase) => StoreError::new(
+                ErrorCode::StoreCorrupt,
+                format!(
+                    "{p} is damaged or is not a Haoyuan database. Move it aside (for example \
+                     rename it to .broken) and restart; Haoyuan will create a new one."
+                ),
+            ),
+            Some(
+                SqliteCode::CannotOpen
+                | SqliteCode::ReadOnly
+                | SqliteCode::PermissionDenied
+                | SqliteCode::AuthorizationForStatementDenied,
+            ) => StoreError::unwritable(path, &err.to_string()),
+            Some(SqliteCode::DiskFull) => StoreError::new(
+                ErrorCode::DiskFull,
+                format!("The disk holding {p} is full; free some space. Nothing was saved of this change."),
+            ),
+            Some(SqliteCode::SystemIoFailure) => StoreError::new(
+                ErrorCode::StoreFailed,
+                format!(
+                    "The disk holding the Haoyuan database {p} reported an error ({err}). \
+                     Check the disk, then try again."
+                ),
+            ),
+            _ => StoreError::new(
+                ErrorCode::StoreFailed,
+                format!("The Haoyuan database {p} failed ({err}). Try again; if it keeps failing, report it with the host log."),
+            ),
+        }
+    }
+
+    /// The database (or its folder) cannot be created or written.
+    fn unwritable(path: &Path, detail: &str) -> StoreError {
+        StoreError::new(
+            ErrorCode::StoreUnwritable,
+            format!(
+                "Haoyuan cannot create or write its database {} ({detail}). Make sure its folder \
+                 exists, is a folder you may write to and is not on a read-only disk, or set {} \
+                 to a folder that is.",
+                path.display(),
+                crate::paths::HOME_ENV
+            ),
+        )
+    }
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.code.as_str())
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<StoreError> for ErrorBody {
+    fn from(e: StoreError) -> ErrorBody {
+        ErrorBody::new(e.code, e.message)
+    }
+}
+
+/// A function that maps SQLite failures on the database at `path`.
+fn sql(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |e| StoreError::from_sqlite(path, e)
+}
+
+/// The open database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (creating it and its folder if needed) the database at `path`, switches it
+    /// to WAL and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with_timeout(path, BUSY_TIMEOUT)
+    }
+
+    /// [`Store::open`] with the time a statement waits for another program's lock.
+    fn open_with_timeout(path: &Path, busy_timeout: Duration) -> Result<Store, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::unwritable(
+                    path,
+                    &format!("its folder {} cannot be created: {e}", parent.display()),
+                )
+            })?;
+        }
+        let map = sql(path);
+        let mut conn = Connection::open(path).map_err(&map)?;
+        conn.busy_timeout(busy_timeout).map_err(&map)?;
+        // Read the version before changing anything, so that a newer Haoyuan's file
+        // (or a file that is not a database at all) is left exactly as it was.
+        let version = read_version(&conn).map_err(&map)?;
+        check_not_newer(path, version, MIGRATIONS)?;
+        // The journal mode answers with the mode in effect ("memory" for odd file
+        // systems that cannot do WAL; the store still works there).
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
+            .map_err(&map)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(&map)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(&map)?;
+        migrate(&mut conn, path, MIGRATIONS)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the file (the number of migrations applied).
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        read_version(&self.conn).map_err(sql(&self.path))
+    }
+
+    /// Inserts a watch (empty `id`: a new random id is assigned) or replaces the one with
+    /// its id (keeping its `created_at`; an unknown id is inserted under that id). Sets
+    /// `created_at`/`updated_at` and records a `created` or `updated` event in the same
+    /// transaction. Returns the stored watch and the event.
+    pub fn put_watch(
+        &mut self,
+        mut watch: Watch,
+        now_ms: i64,
+    ) -> Result<(Watch, HistoryEntry), StoreError> {
+        let path = self.path.as_path();
+        let map = sql(path);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&map)?;
+
+        let existing: Option<i64> = if watch.id.is_empty() {
+            watch.id = new_watch_id(&tx, path)?;
+            None
+        } else {
+            tx.query_row(
+                "SELECT created_at FROM watches WHERE id = ?1",
+                [&watch.id],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .optional()
+            .map_err(&map)?
+            .map(|c| c.unwrap_or(now_ms))
+        };
+        watch.created_at = existing.unwrap_or(now_ms);
+        watch.updated_at = now_ms;
+        let json = serde_json::to_string(&watch).map_err(|e| {
+            StoreError::new(
+                ErrorCode::StoreFailed,
+                format!("the watch could not be written as JSON: {e}"),
+            )
+        })?;
+        let platform = watch.platform().id();
+        let kind = if existing.is_some() {
+            tx.execute(
+                "UPDATE watches SET platform = ?2, json = ?3, updated_at = ?4 WHERE id = ?1",
+                params![watch.id, platform, json, now_ms],
+            )
+            .map_err(&map)?;
+            "updated"
+        } else {
+            tx.execute(
+                "INSERT INTO watches (id, platform, json, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+                params![watch.id, platform, json, now_ms],
+            )
+            .map_err(&map)?;
+            "created"
+        };
+        let message = format!("Watch {kind}: {}", describe(&watch));
+        let data = serde_json::json!({ "platform": platform, "label": watch.label });
+        let event = insert_event(&tx, path, &watch.id, kind, &message, &data, now_ms)?;
+        tx.commit().map_err(&map)?;
+        Ok((watch, event))
+    }
+
+    /// The watch with this id, if there is one.
+    pub fn get_watch(&self, id: &str) -> Result<Option<Watch>, StoreError> {
+        let map = sql(&self.path);
+        let row = self
+            .conn
+            .query_row(
+                "SELECT id, json, created_at, updated_at FROM watches WHERE id = ?1",
+                [id],
+                WatchRow::read,
+            )
+            .optional()
+            .map_err(&map)?;
+        row.map(|r| r.into_watch(&self.path)).transpose()
+    }
+
+    /// Watches in creation order, at most `limit` (clamped to `1..=MAX_PAGE`) of them.
+    /// `after` is the opaque `next` of the previous page (`None` for the first page).
+    pub fn list_watches(&self, after: Option<&str>, limit: u32) -> Result<WatchPage, StoreError> {
+        let map = sql(&self.path);
+        let after_seq = match after {
+            None => 0,
+            Some(cursor) => cursor.parse::<i64>().map_err(|_| {
+                StoreError::new(
+                    ErrorCode::BadParams,
+                    format!("\"after\" ({cursor:?}) is not a page cursor this host gave out; ask again without it to start from the first page"),
+                )
+            })?,
+        };
+        let limit = limit.clamp(1, MAX_PAGE);
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, json, created_at, updated_at, seq FROM watches WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+            .map_err(&map)?;
+        let rows = stmt
+            .query_map(params![after_seq, i64::from(limit) + 1], |r| {
+                Ok((WatchRow::read(r)?, r.get::<_, i64>(4)?))
+            })
+            .map_err(&map)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(&map)?;
+        let more = rows.len() > limit as usize;
+        let mut watches = Vec::with_capacity(limit as usize);
+        let mut last_seq = None;
+        for (row, seq) in rows.into_iter().take(limit as usize) {
+            watches.push(row.into_watch(&self.path)?);
+            last_seq = Some(seq);
+        }
+        let next = if more {
+            last_seq.map(|s| s.to_string())
+        } else {
+            None
+        };
+        Ok(WatchPage { watches, next })
+    }
+
+    /// Deletes the watch and records a `deleted` event in the same transaction; its
+    /// history stays. `Ok(None)` when there was no such watch. A watch whose stored JSON
+    /// no longer reads can still be deleted.
+    pub fn delete_watch(
+        &mut self,
+        id: &str,
+        now_ms: i64,
+    ) -> Result<Option<HistoryEntry>, StoreError> {
+        let path = self.path.as_path();
+        let map = sql(path);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&map)?;
+        let json: Option<String> = tx
+            .query_row("SELECT json FROM watches WHERE id = ?1", [id], |r| r.get(0))
+            .optional()
+            .map_err(&map)?;
+        let Some(json) = json else {
+            return Ok(None);
+        };
+        tx.execute("DELETE FROM watches WHERE id = ?1", [id])
+            .map_err(&map)?;
+        let (what, data) = match serde_json::from_str::<Watch>(&json) {
+            Ok(w) => (
+                describe(&w),
+                serde_json::json!({ "platform": w.platform().id(), "label": w.label }),
+            ),
+            Err(_) => (id.to_string(), Value::Null),
+        };
+        let event = insert_event(
+            &tx,
+            path,
+            id,
+            "deleted",
+            &format!("Watch deleted: {what}"),
+            &data,
+            now_ms,
+        )?;
+        tx.commit().map_err(&map)?;
+        Ok(Some(event))
+    }
+
+    /// Records something that happened to a watch.
+    pub fn record_event(
+        &mut self,
+        watch_id: &str,
+        kind: &str,
+        message: &str,
+        data: &Value,
+        now_ms: i64,
+    ) -> Result<HistoryEntry, StoreError> {
+        let path = self.path.as_path();
+        let map = sql(path);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&map)?;
+        let event = insert_event(&tx, path, watch_id, kind, message, data, now_ms)?;
+        tx.commit().map_err(&map)?;
+        Ok(event)
+    }
+
+    /// A watch's events, newest first, at most `limit` (clamped to `1..=MAX_PAGE`).
+    /// `before`: only events with `seq < before` (the `next` of the previous page).
+    /// `next` is set when older events remain.
+    pub fn history(
+        &self,
+        watch_id: &str,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<HistoryPage, StoreError> {
+        let map = sql(&self.path);
+        let limit = limit.clamp(1, MAX_PAGE);
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT seq, watch_id, at, kind, message, data FROM events
+                 WHERE watch_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
+            )
+            .map_err(&map)?;
+        let rows = stmt
+            .query_map(
+                params![watch_id, before.unwrap_or(i64::MAX), i64::from(limit) + 1],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                    ))
+                },
+            )
+            .map_err(&map)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(&map)?;
+        let more = rows.len() > limit as usize;
+        let mut events = Vec::with_capacity(limit as usize);
+        for (seq, watch_id, at, kind, message, data) in rows.into_iter().take(limit as usize) {
+            let data = serde_json::from_str(&data).map_err(|e| {
+                StoreError::new(
+                    ErrorCode::StoreFailed,
+                    format!(
+                        "event {seq} of watch {watch_id} in {} can no longer be read ({e}); \
+                         it may have been written by a newer Haoyuan — update the host",
+                        self.path.display()
+                    ),
+                )
+            })?;
+            events.push(HistoryEntry {
+                seq,
+                watch_id,
+                at,
+                kind,
+                message,
+                data,
+            });
+        }
+        let next = if more {
+            events.last().map(|e| e.seq)
+        } else {
+            None
+        };
+        Ok(HistoryPage { events, next })
+    }
+
+    /// Lowers the most pages the file may grow to, so that tests can fill the "disk".
+    #[cfg(test)]
+    fn limit_pages_to(&self, extra_pages: u32) -> rusqlite::Result<()> {
+        let count: u32 = self
+            .conn
+            .pragma_query_value(None, "page_count", |r| r.get(0))?;
+        self.conn
+            .pragma_update(None, "max_page_count", count + extra_pages)
+    }
+}
+
+/// A watch row as read, before its JSON is parsed.
+struct WatchRow {
+    id: String,
+    json: String,
+    created_at: Option<i64>,
+    updated_at: Option<i64>,
+}
+
+impl WatchRow {
+    /// Reads the first four columns: id, json, created_at, updated_at.
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<WatchRow> {
+        Ok(WatchRow {
+            id: r.get(0)?,
+            json: r.get(1)?,
+            created_at: r.get(2)?,
+            updated_at: r.get(3)?,
+        })
+    }
+
+    /// The stored watch; the id and timestamps come from the columns.
+    fn into_watch(self, path: &Path) -> Result<Watch, StoreError> {
+        let mut w: Watch = serde_json::from_str(&self.json).map_err(|e| {
+            StoreError::new(
+                ErrorCode::StoreFailed,
+                format!(
+                    "The stored watch {} in {} can no longer be read ({e}). It may have been saved by a \
+                     newer Haoyuan (update the host), or delete it and create it again.",
+                    self.id,
+                    path.display()
+                ),
+            )
+        })?;
+        w.id = self.id;
+        w.created_at = self.created_at.unwrap_or(w.created_at);
+        w.updated_at = self.updated_at.unwrap_or(w.updated_at);
+        Ok(w)
+    }
+}
+
+/// How a watch is named in event messages.
+fn describe(w: &Watch) -> String {
+    let summary = w.target.summary();
+    if w.label.trim().is_empty() {
+        summary
+    } else {
+        format!("{} ({summary})", w.label.trim())
+    }
+}
+
+/// Inserts one event row and returns it.
+fn insert_event(
+    conn: &Connection,
+    path: &Path,
+    watch_id: &str,
+    kind: &str,
+    message: &str,
+    data: &Value,
+    now_ms: i64,
+) -> Result<HistoryEntry, StoreError> {
+    conn.execute(
+        "INSERT INTO events (watch_id, at, kind, message, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![watch_id, now_ms, kind, message, data.to_string()],
+    )
+    .map_err(sql(path))?;
+    Ok(HistoryEntry {
+        seq: conn.last_insert_rowid(),
+        watch_id: watch_id.to_string(),
+        at: now_ms,
+        kind: kind.to_string(),
+        message: message.to_string(),
+        data: data.clone(),
+    })
+}
+
+/// A fresh watch id, `w-` and 16 hex digits, not used by any stored watch.
+fn new_watch_id(conn: &Connection, path: &Path) -> Result<String, StoreError> {
+    for _ in 0..8 {
+        let mut bytes = [0u8; 8];
+        getrandom::fill(&mut bytes).map_err(|e| {
+            StoreError::new(
+                ErrorCode::StoreFailed,
+                format!("the system's random number source failed ({e}); the watch was not saved, try again"),
+            )
+        })?;
+        let id = format!(
+            "w-{}",
+            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
+        let taken: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM watches WHERE id = ?1)",
+                [&id],
+                |r| r.get(0),
+            )
+            .map_err(sql(path))?;
+        if !taken {
+            return Ok(id);
+        }
+    }
+    Err(StoreError::new(
+        ErrorCode::StoreFailed,
+        "no unused watch id could be drawn; try again",
+    ))
+}
+
+/// `PRAGMA user_version`.
+fn read_version(conn: &Connection) -> rusqlite::Result<u32> {
+    conn.pragma_query_value(None, "user_version", |r| r.get(0))
+}
+
+/// Refuses a file whose schema is newer than the `migrations` this code knows.
+fn check_not_newer(path: &Path, version: u32, migrations: &[&str]) -> Result<(), StoreError> {
+    let known = migrations.len();
+    if version as usize > known {
+        return Err(StoreError::new(
+            ErrorCode::StoreFailed,
+            format!(
+                "The Haoyuan database {} was made by a newer Haoyuan (schema version {version}; this host \
+                 knows up to {known}). Update haoyuan-host; the file was left untouched.",
+                path.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Applies the `migrations` the file lacks, each in its own transaction together with the
+/// new `user_version`. Returns how many were applied. Safe against another process
+/// migrating at the same time: the version is re-read under the write lock.
+fn migrate(conn: &mut Connection, path: &Path, migrations: &[&str]) -> Result<u32, StoreError> {
+    let map = sql(path);
+    let mut applied = 0;
+    loop {
+        if read_version(conn).map_err(&map)? as usize >= migrations.len() {
+            return Ok(applied);
+        }
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&map)?;
+        let version = read_version(&tx).map_err(&map)?;
+        check_not_newer(path, version, migrations)?;
+        let Some(batch) = migrations.get(version as usize) else {
+            return Ok(applied);
+        };
+        tx.execute_batch(batch).map_err(&map)?;
+        tx.pragma_update(None, "user_version", version + 1)
+            .map_err(&map)?;
+        tx.commit().map_err(&map)?;
+        applied += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const SHORT: Duration = Duration::from_millis(50);
+
+    fn rail(label: &str) -> Watch {
+        serde_json::from_value(json!({
+            "label": label,
+            "target": {"platform": "12306", "from_station": "VNP", "to_station": "AOH"},
+            "window": {"start": "2026-11-27", "end": "2026-11-30"},
+            "interval": {"seconds": 30}
+        }))
+        .unwrap()
+    }
+
+    fn temp_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            Store::open_with_timeout(&dir.path().join("data").join("haoyuan.sqlite3"), SHORT)
+                .unwrap();
+        (dir, store)
+    }
+
+    fn all_history(store: &Store, id: &str) -> Vec<HistoryEntry> {
+        store.history(id, None, MAX_PAGE).unwrap().events
+    }
+
+    #[test]
+    fn put_get_list_page_and_delete() {
+        let (_dir, mut store) = temp_store();
+        let mut ids = Vec::new();
+        for i in 0..7 {
+            let (w, ev) = store
+                .put_watch(rail(&format!("trip {i}")), 1000 + i)
+                .unwrap();
+            assert!(w.id.starts_with("w-") && w.id.len() == 18, "{}", w.id);
+            assert!(w.id[2..].bytes().all(|b| b.is_ascii_hexdigit()));
+            assert_eq!((w.created_at, w.updated_at), (1000 + i, 1000 + i));
+            assert_eq!(ev.kind, "created");
+            assert_eq!(ev.watch_id, w.id);
+            assert!(
+                ev.message.starts_with("Watch created: ") && ev.message.contains("VNP → AOH"),
+                "{}",
+                ev.message
+            );
+            ids.push(w.id);
+        }
+        assert_eq!(
+            ids.iter().collect::<std::collections::HashSet<_>>().len(),
+            7,
+            "ids must be distinct"
+        );
+
+        let got = store.get_watch(&ids[2]).unwrap().unwrap();
+        assert_eq!(got.label, "trip 2");
+        assert_eq!(got.id, ids[2]);
+        assert_eq!(got.created_at, 1002);
+        assert!(store.get_watch("w-nope").unwrap().is_none());
+
+        let mut sizes = Vec::new();
+        let mut listed = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = store.list_watches(after.as_deref(), 3).unwrap();
+            sizes.push(page.watches.len());
+            listed.extend(page.watches.into_iter().map(|w| w.id));
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+            assert!(sizes.len() < 10, "paging does not end");
+        }
+        assert_eq!(sizes, [3, 3, 1]);
+        assert_eq!(listed, ids, "creation order");
+
+        let ev = store.delete_watch(&ids[0], 5000).unwrap().unwrap();
+        assert_eq!(ev.kind, "deleted");
+        assert!(ev.message.contains("trip 0"), "{}", ev.message);
+        assert!(store.get_watch(&ids[0]).unwrap().is_none());
+        assert_eq!(store.list_watches(None, 50).unwrap().watches.len(), 6);
+        let kinds: Vec<_> = all_history(&store, &ids[0])
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            ["deleted", "created"],
+            "history is kept after delete"
+        );
+        assert!(store.delete_watch(&ids[0], 6000).unwrap().is_none());
+        assert_eq!(
+            all_history(&store, &ids[0]).len(),
+            2,
+            "a second delete records nothing"
+        );
+    }
+
+    #[test]
+    fn list_limits_are_clamped_and_bad_cursors_refused() {
+        let (_dir, mut store) = temp_store();
+        for i in 0..3 {
+            store.put_watch(rail(&format!("t{i}")), i).unwrap();
+        }
+        let page = store.list_watches(None, 0).unwrap();
+        assert_eq!(page.watches.len(), 1, "limit 0 is clamped to 1");
+        assert!(page.next.is_some());
+        assert_eq!(store.list_watches(None, u32::MAX).unwrap().watches.len(), 3);
+        let err = store.list_watches(Some("garbage"), 3).unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadParams);
+    }
+
+    #[test]
+    fn put_with_an_existing_id_updates_and_keeps_created_at() {
+        let (_dir, mut store) = temp_store();
+        let (w, ev) = store.put_watch(rail("first"), 100).unwrap();
+        assert_eq!(ev.kind, "created");
+        let mut changed = rail("second");
+        changed.id = w.id.clone();
+        changed.created_at = 999_999; // a client's value is not trusted
+        let (u, ev) = store.put_watch(changed, 200).unwrap();
+        assert_eq!(ev.kind, "updated");
+        assert!(ev.message.starts_with("Watch updated: "), "{}", ev.message);
+        assert_eq!(u.id, w.id);
+        assert_eq!((u.created_at, u.updated_at), (100, 200));
+        let got = store.get_watch(&w.id).unwrap().unwrap();
+        assert_eq!(got, u);
+        assert_eq!(got.label, "second");
+        assert_eq!(store.list_watches(None, 50).unwrap().watches.len(), 1);
+
+        // An id the store does not know is inserted under that id.
+        let mut named = rail("named");
+        named.id = "my-trip".into();
+        let (n, ev) = store.put_watch(named, 300).unwrap();
+        assert_eq!(
+            (n.id.as_str(), ev.kind.as_str(), n.created_at),
+            ("my-trip", "created", 300)
+        );
+        let kinds: Vec<_> = all_history(&store, &w.id)
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(kinds, ["updated", "created"]);
+    }
+
+    #[test]
+    fn history_is_newest_first_and_pages_with_before() {
+        let (_dir, mut store) = temp_store();
+        let (w, _) = store.put_watch(rail("h"), 0).unwrap();
+        store
+            .record_event("other", "slot_seen", "not mine", &json!(null), 1)
+            .unwrap();
+        for i in 1..=5 {
+            let ev = store
+                .record_event(
+                    &w.id,
+                    "slot_seen",
+                    &format!("seen {i}"),
+                    &json!({"n": i}),
+                    10 * i,
+                )
+                .unwrap();
+            assert_eq!((ev.at, ev.data.clone()), (10 * i, json!({"n": i})));
+        }
+        let p1 = store.history(&w.id, None, 2).unwrap();
+        assert_eq!(
+            p1.events
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>(),
+            ["seen 5", "seen 4"]
+        );
+        assert_eq!(p1.events[0].data, json!({"n": 5}));
+        assert_eq!(p1.next, Some(p1.events[1].seq));
+        let p2 = store.history(&w.id, p1.next, 2).unwrap();
+        assert_eq!(
+            p2.events
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>(),
+            ["seen 3", "seen 2"]
+        );
+        let p3 = store.history(&w.id, p2.next, 2).unwrap();
+        assert_eq!(
+            p3.events
+                .iter()
+                .map(|e| e.kind.as_str())
+                .collect::<Vec<_>>(),
+            ["slot_seen", "created"]
+        );
+        assert_eq!(p3.next, None, "nothing older remains");
+        assert!(p3.events.iter().all(|e| e.watch_id == w.id));
+    }
+
+    #[test]
+    fn data_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("haoyuan.sqlite3");
+        let id = {
+            let mut store = Store::open(&path).unwrap();
+            store.put_watch(rail("kept"), 42).unwrap().0.id
+        };
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.path(), path);
+        let w = store.get_watch(&id).unwrap().unwrap();
+        assert_eq!((w.label.as_str(), w.created_at), ("kept", 42));
+        assert_eq!(all_history(&store, &id).len(), 1);
+    }
+
+    #[test]
+    fn a_fresh_database_is_migrated_once_and_in_wal() {
+        let (dir, mut store) = temp_store();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as u32);
+        let names: Vec<String> = store
+            .conn
+            .prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            names,
+            [
+                "events",
+                "events_by_watch",
+                "outbox",
+                "outbox_due",
+                "watches"
+            ]
+        );
+        let mode: String = store
+            .conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = store
+            .conn
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1);
+
+        store.put_watch(rail("x"), 1).unwrap();
+        let path = store.path().to_path_buf();
+        assert_eq!(
+            migrate(&mut store.conn, &path, MIGRATIONS).unwrap(),
+            0,
+            "nothing to re-run"
+        );
+        drop(store);
+        let reopened = Store::open_with_timeout(&path, SHORT).unwrap();
+        assert_eq!(reopened.schema_version().unwrap(), MIGRATIONS.len() as u32);
+        assert_eq!(reopened.list_watches(None, 10).unwrap().watches.len(), 1);
+        drop(dir);
+    }
+
+    #[test]
+    fn migrations_step_up_and_a_failing_one_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.sqlite3");
+        let mut conn = Connection::open(&path).unwrap();
+        assert_eq!(migrate(&mut conn, &path, &MIGRATIONS[..1]).unwrap(), 1);
+        let v2 = [MIGRATIONS[0], "CREATE TABLE extra (a INTEGER);"];
+        assert_eq!(migrate(&mut conn, &path, &v2).unwrap(), 1);
+        assert_eq!(read_version(&conn).unwrap(), 2);
+
+        let broken = [
+            MIGRATIONS[0],
+            v2[1],
+            "CREATE TABLE half (a); INSERT INTO missing VALUES (1);",
+        ];
+        let err = migrate(&mut conn, &path, &broken).unwrap_err();
+        assert_eq!(err.code, ErrorCode::StoreFailed);
+        assert_eq!(
+            read_version(&conn).unwrap(),
+            2,
+            "the failed migration left the version alone"
+        );
+        let half: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'half'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(half, 0, "the failed migration was rolled back whole");
+    }
+
+    #[test]
+    fn a_database_from_a_newer_haoyuan_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("haoyuan.sqlite3");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 99;")
+                .unwrap();
+        }
+        let before = std::fs::read(&path).unwrap();
+        let err = Store::open_with_timeout(&path, SHORT).unwrap_err();
+        assert_eq!(err.code, ErrorCode::StoreFailed);
+        assert!(
+            err.message.contains("newer") && err.message.contains("Update haoyuan-host"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains(&path.display().to_string()),
+            "{}",
+            err.message
+        );
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            before,
+            "the file is unchanged"
+        );
+        assert!(
+            !dir.path().join("haoyuan.sqlite3-wal").exists(),
+            "not switched to WAL"
+        );
+    }
+
+    #[test]
+    fn a_locked_database_is_reported_as_locked() {
+        let (_dir, mut store) = temp_store();
+        store.put_watch(rail("before"), 1).unwrap();
+        let other = Connection::open(store.path()).unwrap();
+        other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        let err = store.put_watch(rail("blocked"), 2).unwrap_err();
+        assert_eq!(err.code, ErrorCode::StoreLocked, "{}", err.message);
+        assert!(
+            err.message.contains("locked by another program"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains(&store.path().display().to_string()));
+        let err = store
+            .record_event("w", "k", "m", &Value::Null, 3)
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::StoreLocked);
+        other.execute_batch("ROLLBACK").unwrap();
+        // Once the lock is gone the same write goes through.
+        store.put_watch(rail("after"), 4).unwrap();
+        assert_eq!(store.list_watches(None, 10).unwrap().watches.len(), 2);
+    }
+
+    #[test]
+    fn garbage_at_the_path_is_reported_corrupt_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("haoyuan.sqlite3");
+        let garbage: Vec<u8> = (0..8192u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        std::fs::write(&path, &garbage).unwrap();
+        let err = Store::open_with_timeout(&path, SHORT).unwrap_err();
+        assert_eq!(err.code, ErrorCode::StoreCorrupt, "{}", err.message);
+        assert!(
+            err.message.contains("damaged") && err.message.contains(".broken"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains(&path.display().to_string()));
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            garbage,
+            "the file is still there, unchanged"
+        );
+    }
+
+    #[test]
+    fn damaged_pages_are_reported_corrupt_on_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("haoyuan.sqlite3");
+        let id = {
+            let mut store = Store::open_with_timeout(&path, SHORT).unwrap();
+            store.put_watch(rail("soon damaged"), 1).unwrap().0.id
+        };
+        // Closing the last connection folded the WAL into the file; smash every page
+        // after the first (the header and the schema stay readable).
+        let mut bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.len() > 4096, "expected more than one page");
+        for b in &mut bytes[4096..] {
+            *b = 0xA5;
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let err = match Store::open_with_timeout(&path, SHORT) {
+            Err(e) => e,
+            Ok(store) => store.get_watch(&id).unwrap_err(),
+        };
+        assert_eq!(err.code, ErrorCode::StoreCorrupt, "{}", err.message);
+        assert!(path.exists());
+    }
+
+    #[test]
+    fn an_unwritable_location_is_reported_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("not-a-folder");
+        std::fs::write(&file, b"x").unwrap();
+        let err = Store::open_with_timeout(&file.join("haoyuan.sqlite3"), SHORT).unwrap_err();
+        assert_eq!(err.code, ErrorCode::StoreUnwritable, "{}", err.message);
+        assert!(
+            err.message.contains("not-a-folder") && err.message.contains("HAOYUAN_HOME"),
+            "{}",
+            err.message
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), b"x");
+
+        // A folder where the file should be: SQLite cannot open it.
+        let err = Store::open_with_timeout(dir.path(), SHORT).unwrap_err();
+        assert_eq!(err.code, ErrorCode::StoreUnwritable, "{}", err.message);
+    }
+
+    #[test]
+    fn a_full_disk_is_reported_and_earlier_data_stays() {
+        let (_dir, mut store) = temp_store();
+        let (first, _) = store.put_watch(rail("first"), 1).unwrap();
+        store.limit_pages_to(3).unwrap();
+        let big = "大".repeat(3000);
+        let mut saved = 1;
+        let err = loop {
+            match store.put_watch(rail(&big), 2) {
+                Ok(_) => saved += 1,
+                Err(e) => break e,
+            }
+            assert!(saved < 200, "the page limit was never hit");
+        };
+        assert_eq!(err.code, ErrorCode::DiskFull, "{}", err.message);
+        assert!(
+            err.message.contains("full")
+                && err.message.contains(&store.path().display().to_string())
+        );
+        let got = store.get_watch(&first.id).unwrap().unwrap();
+        assert_eq!(got.label, "first");
+        let listed = store.list_watches(None, MAX_PAGE).unwrap().watches;
+        assert_eq!(listed.len(), saved, "the failed write saved nothing");
+        let events: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(events, saved as i64, "no event without its watch");
+    }
+
+    #[test]
+    fn a_watch_whose_json_broke_is_named_not_dropped() {
+        let (_dir, mut store) = temp_store();
+        store.put_watch(rail("fine"), 1).unwrap();
+        store
+            .conn
+            .execute(
+                "INSERT INTO watches (id, platform, json, created_at, updated_at) VALUES ('w-broken', '12306', '{not json', 2, 2)",
+                [],
+            )
+            .unwrap();
+        let err = store.get_watch("w-broken").unwrap_err();
+        assert_eq!(err.code, ErrorCode::StoreFailed);
+        assert!(err.message.contains("w-broken"), "{}", err.message);
+        let err = store.list_watches(None, 10).unwrap_err();
+        assert_eq!(err.code, ErrorCode::StoreFailed);
+        assert!(err.message.contains("w-broken"), "{}", err.message);
+        // The person can still get rid of it.
+        let ev = store.delete_watch("w-broken", 3).unwrap().unwrap();
+        assert_eq!(ev.kind, "deleted");
+        assert_eq!(store.list_watches(None, 10).unwrap().watches.len(), 1);
+    }
+
+    #[test]
+    fn store_errors_become_error_bodies() {
+        let body: ErrorBody = StoreError::new(ErrorCode::DiskFull, "full").into();
+        assert_eq!(body, ErrorBody::new(ErrorCode::DiskFull, "full"));
+    }
+}

@@ -1,1 +1,409 @@
-//! Host protocol over raw frames (lead engineer).
+//! The built `haoyuan-host` spoken to over raw frames, as a browser would: handshake,
+//! the watch commands, every kind of bad input, EOF, persistence across processes, and
+//! a database it cannot use.
+
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
+
+const HOST: &str = env!("CARGO_BIN_EXE_haoyuan-host");
+const WAIT: Duration = Duration::from_secs(20);
+
+/// One host process with a reader thread collecting its stdout frames.
+struct HostProc {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    frames: Receiver<Result<Value, String>>,
+}
+
+impl HostProc {
+    fn start(home: &Path, args: &[&str]) -> HostProc {
+        let mut child = Command::new(HOST)
+            .args(args)
+            .env("HAOYUAN_HOME", home)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn haoyuan-host");
+        let stdin = child.stdin.take();
+        let mut stdout = child.stdout.take().unwrap();
+        let (tx, frames) = mpsc::channel();
+        std::thread::spawn(move || loop {
+            let mut header = [0u8; 4];
+            match stdout.read_exact(&mut header) {
+                Ok(()) => {}
+                Err(_) => {
+                    // EOF: everything on stdout must have been whole frames.
+                    let mut rest = Vec::new();
+                    let _ = stdout.read_to_end(&mut rest);
+                    if !rest.is_empty() {
+                        let _ = tx.send(Err(format!("{} stray bytes on stdout", rest.len())));
+                    }
+                    return;
+                }
+            }
+            let len = u32::from_ne_bytes(header) as usize;
+            let mut body = vec![0u8; len];
+            if stdout.read_exact(&mut body).is_err() {
+                let _ = tx.send(Err("stdout ended inside a frame".into()));
+                return;
+            }
+            let parsed = String::from_utf8(body)
+                .map_err(|e| e.to_string())
+                .and_then(|t| serde_json::from_str(&t).map_err(|e| format!("{e}: {t}")));
+            if tx.send(parsed).is_err() {
+                return;
+            }
+        });
+        HostProc {
+            child,
+            stdin,
+            frames,
+        }
+    }
+
+    fn send_raw(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin.write_all(bytes).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn send(&mut self, msg: Value) {
+        self.send_raw(&frame(msg.to_string().as_bytes()));
+    }
+
+    fn recv(&mut self) -> Value {
+        self.frames
+            .recv_timeout(WAIT)
+            .expect("no frame from the host")
+            .expect("bad frame from the host")
+    }
+
+    /// Sends a request and returns its reply, collecting events sent after it.
+    fn call(&mut self, id: u64, cmd: &str, params: Value) -> (Value, Vec<Value>) {
+        self.send(json!({"id": id, "cmd": cmd, "params": params}));
+        let reply = self.recv();
+        assert_eq!(reply["id"], id, "reply to the wrong request: {reply}");
+        let mut events = Vec::new();
+        while let Ok(Ok(ev)) = self.frames.recv_timeout(Duration::from_millis(150)) {
+            assert!(ev.get("event").is_some(), "unexpected frame {ev}");
+            events.push(ev);
+        }
+        (reply, events)
+    }
+
+    fn ok(&mut self, id: u64, cmd: &str, params: Value) -> Value {
+        let (reply, _) = self.call(id, cmd, params);
+        assert_eq!(reply["ok"], true, "{cmd} failed: {reply}");
+        reply["data"].clone()
+    }
+
+    /// Closes stdin and waits for the exit status, checking stdout held only frames.
+    fn finish(mut self) -> ExitStatus {
+        drop(self.stdin.take());
+        let status = wait_timeout(&mut self.child);
+        while let Ok(f) = self.frames.recv_timeout(Duration::from_millis(200)) {
+            f.expect("stdout must carry only frames");
+        }
+        status
+    }
+}
+
+impl Drop for HostProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_timeout(child: &mut Child) -> ExitStatus {
+    for _ in 0..200 {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the host did not exit after EOF");
+}
+
+fn frame(body: &[u8]) -> Vec<u8> {
+    let mut v = (body.len() as u32).to_ne_bytes().to_vec();
+    v.extend_from_slice(body);
+    v
+}
+
+fn watch(label: &str) -> Value {
+    json!({
+        "label": label,
+        "target": {"platform": "114yygh", "hos_code": "1", "first_dept_code": "200039602", "second_dept_code": "200039608",
+                   "hos_name": "北京协和医院", "dept_name": "眼科"},
+        "window": {"start": "2026-11-27", "end": "2099-12-31"},
+        "interval": {"seconds": 60}
+    })
+}
+
+/// The window above must stay within the allowed length whatever today is.
+fn fit_window(mut w: Value) -> Value {
+    let today = haoyuan_core::date::Date::from_unix_ms(haoyuan_host::dispatch::now_ms(), 480);
+    let end = haoyuan_core::date::Date::from_days(today.to_days() + 30);
+    w["window"] = json!({"start": today.to_string(), "end": end.to_string()});
+    w
+}
+
+#[test]
+fn hello_answers_protocol_version_and_data_dir() {
+    let home = tempfile::tempdir().unwrap();
+    let mut h = HostProc::start(home.path(), &[]);
+    let data = h.ok(1, "hello", json!({}));
+    assert_eq!(data["protocol"], haoyuan_core::protocol::PROTOCOL_MAJOR);
+    assert_eq!(data["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(data["data_dir"], home.path().display().to_string());
+    assert!(data.get("store_error").is_none(), "{data}");
+    assert!(h.finish().success());
+    assert!(home.path().join("haoyuan.sqlite3").exists());
+    assert!(home.path().join("host.log").exists());
+}
+
+#[test]
+fn browser_launch_arguments_serve_too() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["chrome-extension://jejbhckhgfhcpjnpjddldnoenganfcjp/"],
+        vec!["/tmp/org.haoyuan.host.json", "haoyuan@haoyuan.org"],
+    ] {
+        let mut h = HostProc::start(home.path(), &args);
+        assert_eq!(h.ok(1, "hello", json!({}))["protocol"], 1);
+        assert!(h.finish().success());
+    }
+}
+
+#[test]
+fn watch_put_list_get_delete_and_history() {
+    let home = tempfile::tempdir().unwrap();
+    let mut h = HostProc::start(home.path(), &[]);
+    h.ok(1, "hello", json!({}));
+
+    let (reply, events) = h.call(
+        2,
+        "watch_put",
+        json!({"watch": fit_window(watch("协和眼科"))}),
+    );
+    assert_eq!(reply["ok"], true, "{reply}");
+    let stored = reply["data"].clone();
+    let id = stored["id"].as_str().unwrap().to_string();
+    assert!(!id.is_empty());
+    assert!(stored["created_at"].as_i64().unwrap() > 0);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["event"], "watch_event");
+    assert_eq!(events[0]["data"]["kind"], "created");
+    assert_eq!(events[0]["data"]["watch_id"], id.as_str());
+
+    let mut second = fit_window(watch("second"));
+    second["target"]["platform"] = json!("pati");
+    second["target"] = json!({"platform": "pati", "dept_id": "D01"});
+    let id2 = h.ok(3, "watch_put", json!({"watch": second}))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let page = h.ok(4, "watch_list", json!({}));
+    let ids: Vec<_> = page["watches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, [id.clone(), id2.clone()]);
+    assert!(page.get("next").is_none());
+
+    // Paging: one per page.
+    let p1 = h.ok(5, "watch_list", json!({"limit": 1}));
+    assert_eq!(p1["watches"][0]["id"], id.as_str());
+    let p2 = h.ok(6, "watch_list", json!({"limit": 1, "after": p1["next"]}));
+    assert_eq!(p2["watches"][0]["id"], id2.as_str());
+
+    // Update keeps created_at.
+    let mut changed = stored.clone();
+    changed["label"] = json!("协和眼科 · 上午");
+    let updated = h.ok(7, "watch_put", json!({"watch": changed}));
+    assert_eq!(updated["created_at"], stored["created_at"]);
+    assert_eq!(
+        h.ok(8, "watch_get", json!({"id": id}))["label"],
+        "协和眼科 · 上午"
+    );
+
+    let (reply, events) = h.call(9, "watch_delete", json!({"id": id}));
+    assert_eq!(reply["data"]["id"], id.as_str());
+    assert_eq!(events[0]["data"]["kind"], "deleted");
+    let (reply, _) = h.call(10, "watch_get", json!({"id": id}));
+    assert_eq!(reply["error"]["code"], "not_found");
+    let (reply, _) = h.call(11, "watch_delete", json!({"id": id}));
+    assert_eq!(reply["error"]["code"], "not_found");
+
+    // History outlives the watch, newest first.
+    let hist = h.ok(12, "history_list", json!({"watch_id": id}));
+    let kinds: Vec<_> = hist["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds, ["deleted", "updated", "created"]);
+    let older = h.ok(13, "history_list", json!({"watch_id": id, "limit": 2}));
+    assert_eq!(older["events"].as_array().unwrap().len(), 2);
+    let rest = h.ok(
+        14,
+        "history_list",
+        json!({"watch_id": id, "before": older["next"]}),
+    );
+    assert_eq!(rest["events"][0]["kind"], "created");
+    assert!(h.finish().success());
+}
+
+#[test]
+fn an_invalid_watch_is_refused_field_by_field_and_not_stored() {
+    let home = tempfile::tempdir().unwrap();
+    let mut h = HostProc::start(home.path(), &[]);
+    let mut w = fit_window(watch("too fast"));
+    w["interval"]["seconds"] = json!(2);
+    w["window"]["end"] = json!("2020-01-01");
+    let (reply, events) = h.call(1, "watch_put", json!({"watch": w}));
+    assert_eq!(reply["ok"], false);
+    assert_eq!(reply["error"]["code"], "invalid_watch");
+    let fields: Vec<_> = reply["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        fields.contains(&"interval.seconds".to_string())
+            && fields.contains(&"window.end".to_string()),
+        "{fields:?}"
+    );
+    assert!(events.is_empty());
+    assert_eq!(h.ok(2, "watch_list", json!({}))["watches"], json!([]));
+    assert!(h.finish().success());
+}
+
+#[test]
+fn bad_input_gets_error_replies_and_the_host_keeps_serving() {
+    let home = tempfile::tempdir().unwrap();
+    let mut h = HostProc::start(home.path(), &[]);
+
+    h.send_raw(&frame(b"{\"id\": 1, \"cmd\": "));
+    let r = h.recv();
+    assert_eq!(
+        (r["id"].clone(), r["ok"].clone(), r["error"]["code"].clone()),
+        (json!(null), json!(false), json!("bad_json"))
+    );
+
+    let (r, _) = h.call(2, "launch_rockets", json!({}));
+    assert_eq!(r["error"]["code"], "unknown_command");
+    assert!(r["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("launch_rockets"));
+
+    let (r, _) = h.call(3, "watch_get", json!({"wrong": true}));
+    assert_eq!(r["error"]["code"], "bad_params");
+
+    h.send_raw(&frame(&[0xff, 0xfe]));
+    assert_eq!(h.recv()["error"]["code"], "bad_frame");
+
+    h.send_raw(&frame(b""));
+    assert_eq!(h.recv()["error"]["code"], "bad_json");
+
+    // Over 64 MiB: refused, skipped, and the stream stays in step.
+    let len = haoyuan_core::protocol::MAX_REQUEST_BYTES + 1;
+    let mut big = (len as u32).to_ne_bytes().to_vec();
+    big.resize(4 + len, b' ');
+    h.send_raw(&big);
+    let r = h.recv();
+    assert_eq!(r["error"]["code"], "frame_too_large");
+    assert_eq!(r["id"], json!(null));
+
+    assert_eq!(h.ok(4, "hello", json!({}))["protocol"], 1);
+    assert!(h.finish().success());
+}
+
+#[test]
+fn an_absurd_length_is_refused_without_waiting_for_it() {
+    let home = tempfile::tempdir().unwrap();
+    let mut h = HostProc::start(home.path(), &[]);
+    // Claims 4 GiB, then the browser goes away: one error reply, then a clean exit.
+    h.send_raw(&u32::MAX.to_ne_bytes());
+    drop(h.stdin.take());
+    assert_eq!(h.recv()["error"]["code"], "frame_too_large");
+    assert!(h.finish().success());
+}
+
+#[test]
+fn eof_ends_with_status_zero_even_mid_frame() {
+    let home = tempfile::tempdir().unwrap();
+    let h = HostProc::start(home.path(), &[]);
+    assert_eq!(h.finish().code(), Some(0));
+    let mut h = HostProc::start(home.path(), &[]);
+    h.send_raw(&[10, 0, 0]);
+    assert_eq!(h.finish().code(), Some(0));
+}
+
+#[test]
+fn watches_persist_across_host_processes() {
+    let home = tempfile::tempdir().unwrap();
+    let mut first = HostProc::start(home.path(), &[]);
+    let id = first.ok(1, "watch_put", json!({"watch": fit_window(watch("kept"))}))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(first.finish().success());
+
+    let mut second = HostProc::start(home.path(), &[]);
+    let got = second.ok(1, "watch_get", json!({"id": id}));
+    assert_eq!(got["label"], "kept");
+    assert_eq!(
+        second.ok(2, "watch_list", json!({}))["watches"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(second.finish().success());
+}
+
+#[test]
+fn a_database_it_cannot_use_is_reported_in_plain_words() {
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("haoyuan.sqlite3");
+    let garbage = b"this is not a database, it is a shopping list\n".repeat(200);
+    std::fs::write(&db, &garbage).unwrap();
+
+    let mut h = HostProc::start(home.path(), &[]);
+    let hello = h.ok(1, "hello", json!({}));
+    assert_eq!(hello["store_error"]["code"], "store_corrupt", "{hello}");
+    assert!(hello["store_error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("haoyuan.sqlite3"));
+    let (r, _) = h.call(2, "watch_list", json!({}));
+    assert_eq!(r["error"]["code"], "store_corrupt");
+    assert!(h.finish().success());
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        garbage,
+        "a damaged database must never be overwritten"
+    );
+
+    // Folder in the way of the data dir: unwritable, said so, host still serves.
+    let blocked = tempfile::tempdir().unwrap();
+    let file = blocked.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let mut h = HostProc::start(&file.join("home"), &[]);
+    let hello = h.ok(1, "hello", json!({}));
+    assert_eq!(hello["store_error"]["code"], "store_unwritable", "{hello}");
+    assert!(h.finish().success());
+}

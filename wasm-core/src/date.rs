@@ -38,7 +38,9 @@ fn days_in_month(y: u16, m: u8) -> u8 {
 impl Date {
     /// Parses `YYYY-MM-DD`, rejecting impossible days such as `2026-02-30`.
     pub fn parse(s: &str) -> Result<Date, DateError> {
-        let err = || DateError { input: s.to_string() };
+        let err = || DateError {
+            input: s.to_string(),
+        };
         let b = s.as_bytes();
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return Err(err());
@@ -58,7 +60,11 @@ impl Date {
         if day == 0 || day > u32::from(days_in_month(year, month)) {
             return Err(err());
         }
-        Ok(Date { year, month, day: day as u8 })
+        Ok(Date {
+            year,
+            month,
+            day: day as u8,
+        })
     }
 
     /// Days since 1970-01-01 (negative before it).
@@ -132,7 +138,16 @@ mod tests {
 
     #[test]
     fn rejects_impossible_days_and_bad_shapes() {
-        for bad in ["2026-02-29", "2026-13-01", "2026-00-10", "2026-1-01", "20261201", "2026-12-3x", "", "２０２６-12-01"] {
+        for bad in [
+            "2026-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-1-01",
+            "20261201",
+            "2026-12-3x",
+            "",
+            "２０２６-12-01",
+        ] {
             assert!(Date::parse(bad).is_err(), "{bad} accepted");
         }
         assert!(Date::parse("2028-02-29").is_ok());
@@ -152,7 +167,9 @@ mod tests {
     #[test]
     fn beijing_midnight_is_the_next_day() {
         // 2026-11-27T16:30:00Z is 00:30 on the 28th in Beijing.
-        let ms = Date::parse("2026-11-27").unwrap().to_days() * 86_400_000 + 16 * 3_600_000 + 30 * 60_000;
+        let ms = Date::parse("2026-11-27").unwrap().to_days() * 86_400_000
+            + 16 * 3_600_000
+            + 30 * 60_000;
         assert_eq!(Date::from_unix_ms(ms, 0).to_string(), "2026-11-27");
         assert_eq!(Date::from_unix_ms(ms, 480).to_string(), "2026-11-28");
     }

@@ -27,7 +27,12 @@ pub const MAX_PAGE: u32 = 200;
 
 /// A request from the extension (or any client) to the host, tagged by `cmd`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "cmd", content = "params", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "cmd",
+    content = "params",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum Request {
     /// Handshake: the host answers with [`Hello`]. Sent first on every connection.
     Hello {},
@@ -59,8 +64,14 @@ pub enum Request {
 
 impl Request {
     /// Every `cmd` this protocol version knows, in the order of `PROTOCOL.md`.
-    pub const COMMANDS: [&'static str; 6] =
-        ["hello", "watch_put", "watch_get", "watch_list", "watch_delete", "history_list"];
+    pub const COMMANDS: [&'static str; 6] = [
+        "hello",
+        "watch_put",
+        "watch_get",
+        "watch_list",
+        "watch_delete",
+        "history_list",
+    ];
 
     /// The wire name of this request's command.
     pub fn cmd(&self) -> &'static str {
@@ -95,43 +106,81 @@ pub fn parse_request(text: &str) -> Envelope {
         Err(e) => {
             return Envelope {
                 id: Value::Null,
-                request: Err(ErrorBody::new(ErrorCode::BadJson, format!("the message is not valid JSON: {e}"))),
+                request: Err(ErrorBody::new(
+                    ErrorCode::BadJson,
+                    format!("the message is not valid JSON: {e}"),
+                )),
             }
         }
     };
     let Value::Object(mut obj) = value else {
         return Envelope {
             id: Value::Null,
-            request: Err(ErrorBody::new(ErrorCode::BadRequest, "the message must be a JSON object")),
+            request: Err(ErrorBody::new(
+                ErrorCode::BadRequest,
+                "the message must be a JSON object",
+            )),
         };
     };
     let id = obj.remove("id").unwrap_or(Value::Null);
     if !(id.is_string() || id.is_number() || id.is_null()) {
         return Envelope {
             id: Value::Null,
-            request: Err(ErrorBody::new(ErrorCode::BadRequest, "\"id\" must be a string or a number")),
+            request: Err(ErrorBody::new(
+                ErrorCode::BadRequest,
+                "\"id\" must be a string or a number",
+            )),
         };
     }
-    let request = request_from_parts(obj.remove("cmd"), obj.remove("params"), obj.keys().next().cloned());
+    let request = request_from_parts(
+        obj.remove("cmd"),
+        obj.remove("params"),
+        obj.keys().next().cloned(),
+    );
     Envelope { id, request }
 }
 
-fn request_from_parts(cmd: Option<Value>, params: Option<Value>, extra: Option<String>) -> Result<Request, ErrorBody> {
+fn request_from_parts(
+    cmd: Option<Value>,
+    params: Option<Value>,
+    extra: Option<String>,
+) -> Result<Request, ErrorBody> {
     if let Some(key) = extra {
-        return Err(ErrorBody::new(ErrorCode::BadRequest, format!("unexpected field \"{key}\" in the envelope")));
+        return Err(ErrorBody::new(
+            ErrorCode::BadRequest,
+            format!("unexpected field \"{key}\" in the envelope"),
+        ));
     }
     let cmd = match cmd {
         Some(Value::String(c)) => c,
-        Some(_) => return Err(ErrorBody::new(ErrorCode::BadRequest, "\"cmd\" must be a string")),
-        None => return Err(ErrorBody::new(ErrorCode::BadRequest, "the message has no \"cmd\"")),
+        Some(_) => {
+            return Err(ErrorBody::new(
+                ErrorCode::BadRequest,
+                "\"cmd\" must be a string",
+            ))
+        }
+        None => {
+            return Err(ErrorBody::new(
+                ErrorCode::BadRequest,
+                "the message has no \"cmd\"",
+            ))
+        }
     };
     if !Request::COMMANDS.contains(&cmd.as_str()) {
-        return Err(ErrorBody::new(ErrorCode::UnknownCommand, format!("unknown command \"{cmd}\"")));
+        return Err(ErrorBody::new(
+            ErrorCode::UnknownCommand,
+            format!("unknown command \"{cmd}\""),
+        ));
     }
     let params = match params {
         None | Some(Value::Null) => Value::Object(Default::default()),
         Some(p @ Value::Object(_)) => p,
-        Some(_) => return Err(ErrorBody::new(ErrorCode::BadParams, format!("\"params\" of {cmd} must be an object"))),
+        Some(_) => {
+            return Err(ErrorBody::new(
+                ErrorCode::BadParams,
+                format!("\"params\" of {cmd} must be an object"),
+            ))
+        }
     };
     let tagged = serde_json::json!({ "cmd": cmd, "params": params });
     serde_json::from_value(tagged)
@@ -239,13 +288,25 @@ pub struct ErrorBody {
 
 impl ErrorBody {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> ErrorBody {
-        ErrorBody { code, message: message.into(), fields: Vec::new() }
+        ErrorBody {
+            code,
+            message: message.into(),
+            fields: Vec::new(),
+        }
     }
 
     /// An `invalid_watch` error listing every field problem.
     pub fn invalid_watch(fields: Vec<FieldError>) -> ErrorBody {
-        let message = fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ");
-        ErrorBody { code: ErrorCode::InvalidWatch, message: format!("the watch was not saved — {message}"), fields }
+        let message = fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        ErrorBody {
+            code: ErrorCode::InvalidWatch,
+            message: format!("the watch was not saved — {message}"),
+            fields,
+        }
     }
 }
 
@@ -324,7 +385,10 @@ pub enum Event {
 #[derive(Clone, Debug, PartialEq)]
 pub enum HostMessage {
     /// The answer to the request with this id.
-    Reply { id: RequestId, result: Result<Value, ErrorBody> },
+    Reply {
+        id: RequestId,
+        result: Result<Value, ErrorBody>,
+    },
     /// An unasked event.
     Event(Event),
 }
@@ -346,21 +410,34 @@ pub fn event_json(event: &Event) -> String {
 
 /// Reads a frame sent by the host.
 pub fn parse_host_message(text: &str) -> Result<HostMessage, String> {
-    let v: Value = serde_json::from_str(text).map_err(|e| format!("the host sent invalid JSON: {e}"))?;
+    let v: Value =
+        serde_json::from_str(text).map_err(|e| format!("the host sent invalid JSON: {e}"))?;
     if v.get("event").is_some() {
-        return serde_json::from_value(v).map(HostMessage::Event).map_err(|e| format!("the host sent an unknown event: {e}"));
+        return serde_json::from_value(v)
+            .map(HostMessage::Event)
+            .map_err(|e| format!("the host sent an unknown event: {e}"));
     }
     let id = v.get("id").cloned().unwrap_or(Value::Null);
     match v.get("ok").and_then(Value::as_bool) {
-        Some(true) => Ok(HostMessage::Reply { id, result: Ok(v.get("data").cloned().unwrap_or(Value::Null)) }),
+        Some(true) => Ok(HostMessage::Reply {
+            id,
+            result: Ok(v.get("data").cloned().unwrap_or(Value::Null)),
+        }),
         Some(false) => {
             let err = v.get("error").cloned().unwrap_or(Value::Null);
             let body = serde_json::from_value::<ErrorBody>(err.clone()).unwrap_or_else(|_| {
                 // A code from a newer host: keep its message.
-                let message = err.get("message").and_then(Value::as_str).unwrap_or("the host reported an error").to_string();
+                let message = err
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("the host reported an error")
+                    .to_string();
                 ErrorBody::new(ErrorCode::Internal, message)
             });
-            Ok(HostMessage::Reply { id, result: Err(body) })
+            Ok(HostMessage::Reply {
+                id,
+                result: Err(body),
+            })
         }
         None => Err("the host sent a frame that is neither a reply nor an event".into()),
     }
@@ -377,23 +454,66 @@ mod tests {
         assert_eq!(e.id, json!(7));
         assert_eq!(e.request.unwrap(), Request::Hello {});
         let e = parse_request(r#"{"id": "a", "cmd": "watch_list", "params": {"limit": 5}}"#);
-        assert_eq!(e.request.unwrap(), Request::WatchList { after: None, limit: Some(5) });
-        let e = parse_request(r#"{"id": 1, "cmd": "history_list", "params": {"watch_id": "w", "before": 9}}"#);
-        assert_eq!(e.request.unwrap(), Request::HistoryList { watch_id: "w".into(), before: Some(9), limit: None });
+        assert_eq!(
+            e.request.unwrap(),
+            Request::WatchList {
+                after: None,
+                limit: Some(5)
+            }
+        );
+        let e = parse_request(
+            r#"{"id": 1, "cmd": "history_list", "params": {"watch_id": "w", "before": 9}}"#,
+        );
+        assert_eq!(
+            e.request.unwrap(),
+            Request::HistoryList {
+                watch_id: "w".into(),
+                before: Some(9),
+                limit: None
+            }
+        );
     }
 
     #[test]
     fn each_kind_of_bad_frame_gets_its_code_and_keeps_the_id() {
         let cases = [
-            (r#"{"id": 1, "cmd": "hello""#, ErrorCode::BadJson, json!(null)),
+            (
+                r#"{"id": 1, "cmd": "hello""#,
+                ErrorCode::BadJson,
+                json!(null),
+            ),
             (r#"[1, 2]"#, ErrorCode::BadRequest, json!(null)),
-            (r#"{"id": {"x": 1}, "cmd": "hello"}"#, ErrorCode::BadRequest, json!(null)),
+            (
+                r#"{"id": {"x": 1}, "cmd": "hello"}"#,
+                ErrorCode::BadRequest,
+                json!(null),
+            ),
             (r#"{"id": 3}"#, ErrorCode::BadRequest, json!(3)),
-            (r#"{"id": 3, "cmd": "launch_rockets"}"#, ErrorCode::UnknownCommand, json!(3)),
-            (r#"{"id": "q", "cmd": "watch_get"}"#, ErrorCode::BadParams, json!("q")),
-            (r#"{"id": "q", "cmd": "watch_get", "params": [1]}"#, ErrorCode::BadParams, json!("q")),
-            (r#"{"id": "q", "cmd": "watch_get", "params": {"id": "x", "zzz": 1}}"#, ErrorCode::BadParams, json!("q")),
-            (r#"{"id": "q", "cmd": "hello", "extra": 1}"#, ErrorCode::BadRequest, json!("q")),
+            (
+                r#"{"id": 3, "cmd": "launch_rockets"}"#,
+                ErrorCode::UnknownCommand,
+                json!(3),
+            ),
+            (
+                r#"{"id": "q", "cmd": "watch_get"}"#,
+                ErrorCode::BadParams,
+                json!("q"),
+            ),
+            (
+                r#"{"id": "q", "cmd": "watch_get", "params": [1]}"#,
+                ErrorCode::BadParams,
+                json!("q"),
+            ),
+            (
+                r#"{"id": "q", "cmd": "watch_get", "params": {"id": "x", "zzz": 1}}"#,
+                ErrorCode::BadParams,
+                json!("q"),
+            ),
+            (
+                r#"{"id": "q", "cmd": "hello", "extra": 1}"#,
+                ErrorCode::BadRequest,
+                json!("q"),
+            ),
         ];
         for (text, code, id) in cases {
             let e = parse_request(text);
@@ -418,7 +538,9 @@ mod tests {
             let req = parse_request(&text).request.unwrap();
             assert_eq!(req.cmd(), cmd);
             // request_json is the inverse of parse_request.
-            let again = parse_request(&request_json(&json!(1), &req)).request.unwrap();
+            let again = parse_request(&request_json(&json!(1), &req))
+                .request
+                .unwrap();
             assert_eq!(again, req);
         }
     }
@@ -430,9 +552,21 @@ mod tests {
         assert_eq!(
             wire,
             [
-                "bad_frame", "frame_too_large", "bad_json", "bad_request", "unknown_command", "bad_params",
-                "invalid_watch", "not_found", "reply_too_large", "store_locked", "store_corrupt",
-                "store_unwritable", "disk_full", "store_failed", "internal"
+                "bad_frame",
+                "frame_too_large",
+                "bad_json",
+                "bad_request",
+                "unknown_command",
+                "bad_params",
+                "invalid_watch",
+                "not_found",
+                "reply_too_large",
+                "store_locked",
+                "store_corrupt",
+                "store_unwritable",
+                "disk_full",
+                "store_failed",
+                "internal"
             ]
         );
         for c in ErrorCode::ALL {
@@ -443,10 +577,22 @@ mod tests {
     #[test]
     fn host_messages_round_trip() {
         let r = ok_reply(&json!(4), &json!({"a": 1}));
-        assert_eq!(parse_host_message(&r).unwrap(), HostMessage::Reply { id: json!(4), result: Ok(json!({"a": 1})) });
+        assert_eq!(
+            parse_host_message(&r).unwrap(),
+            HostMessage::Reply {
+                id: json!(4),
+                result: Ok(json!({"a": 1}))
+            }
+        );
         let err = ErrorBody::new(ErrorCode::NotFound, "no watch w");
         let r = error_reply(&json!("x"), &err);
-        assert_eq!(parse_host_message(&r).unwrap(), HostMessage::Reply { id: json!("x"), result: Err(err) });
+        assert_eq!(
+            parse_host_message(&r).unwrap(),
+            HostMessage::Reply {
+                id: json!("x"),
+                result: Err(err)
+            }
+        );
         let newer = r#"{"id": 1, "ok": false, "error": {"code": "from_the_future", "message": "try later"}}"#;
         match parse_host_message(newer).unwrap() {
             HostMessage::Reply { result: Err(e), .. } => assert_eq!(e.message, "try later"),
@@ -460,7 +606,10 @@ mod tests {
             message: "m".into(),
             data: json!(null),
         });
-        assert_eq!(parse_host_message(&event_json(&ev)).unwrap(), HostMessage::Event(ev));
+        assert_eq!(
+            parse_host_message(&event_json(&ev)).unwrap(),
+            HostMessage::Event(ev)
+        );
         assert!(parse_host_message(r#"{"id": 1}"#).is_err());
     }
 }

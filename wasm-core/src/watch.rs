@@ -179,13 +179,33 @@ impl Target {
     /// A short line describing the target for lists and notifications.
     pub fn summary(&self) -> String {
         match self {
-            Target::Yygh114 { hos_code, second_dept_code, hos_name, dept_name, .. } => {
-                let hos = if hos_name.is_empty() { hos_code } else { hos_name };
-                let dept = if dept_name.is_empty() { second_dept_code } else { dept_name };
+            Target::Yygh114 {
+                hos_code,
+                second_dept_code,
+                hos_name,
+                dept_name,
+                ..
+            } => {
+                let hos = if hos_name.is_empty() {
+                    hos_code
+                } else {
+                    hos_name
+                };
+                let dept = if dept_name.is_empty() {
+                    second_dept_code
+                } else {
+                    dept_name
+                };
                 format!("114 · {hos} · {dept}")
             }
-            Target::Rail12306 { from_station, to_station, .. } => format!("12306 · {from_station} → {to_station}"),
-            Target::Open91160 { unit_id, dep_id, .. } => format!("91160 · {unit_id} · {dep_id}"),
+            Target::Rail12306 {
+                from_station,
+                to_station,
+                ..
+            } => format!("12306 · {from_station} → {to_station}"),
+            Target::Open91160 {
+                unit_id, dep_id, ..
+            } => format!("91160 · {unit_id} · {dep_id}"),
             Target::Pati { dept_id, .. } => format!("pati · {dept_id}"),
         }
     }
@@ -247,7 +267,11 @@ impl Interval {
     /// `[0, 1)`: `seconds` scaled by a factor uniformly spread over ±`jitter_pct`%,
     /// and never below the platform's floor.
     pub fn next_delay_ms(&self, platform: Platform, unit: f64) -> u64 {
-        let unit = if unit.is_finite() { unit.clamp(0.0, 1.0) } else { 0.5 };
+        let unit = if unit.is_finite() {
+            unit.clamp(0.0, 1.0)
+        } else {
+            0.5
+        };
         let spread = f64::from(self.jitter_pct.min(MAX_JITTER_PCT)) / 100.0;
         let factor = 1.0 - spread + 2.0 * spread * unit;
         let ms = f64::from(self.seconds) * 1000.0 * factor;
@@ -296,7 +320,10 @@ pub struct FieldError {
 
 impl FieldError {
     fn new(field: &str, message: impl Into<String>) -> FieldError {
-        FieldError { field: field.to_string(), message: message.into() }
+        FieldError {
+            field: field.to_string(),
+            message: message.into(),
+        }
     }
 }
 
@@ -313,32 +340,60 @@ impl Watch {
         let platform = self.platform();
 
         if !self.id.is_empty() && !valid_id(&self.id) {
-            errs.push(FieldError::new("id", "the id may only hold letters, digits, '-' and '_' (at most 64)"));
+            errs.push(FieldError::new(
+                "id",
+                "the id may only hold letters, digits, '-' and '_' (at most 64)",
+            ));
         }
         if self.label.chars().count() > MAX_LABEL_CHARS {
-            errs.push(FieldError::new("label", format!("the label is longer than {MAX_LABEL_CHARS} characters")));
+            errs.push(FieldError::new(
+                "label",
+                format!("the label is longer than {MAX_LABEL_CHARS} characters"),
+            ));
         }
         validate_target(&self.target, &mut errs);
 
         let w = self.window;
         if w.end < w.start {
-            errs.push(FieldError::new("window.end", format!("the target date {} is before the start date {}", w.end, w.start)));
+            errs.push(FieldError::new(
+                "window.end",
+                format!(
+                    "the target date {} is before the start date {}",
+                    w.end, w.start
+                ),
+            ));
         } else if w.start.days_until(w.end) > MAX_WINDOW_DAYS {
-            errs.push(FieldError::new("window.end", format!("the window is longer than {MAX_WINDOW_DAYS} days")));
+            errs.push(FieldError::new(
+                "window.end",
+                format!("the window is longer than {MAX_WINDOW_DAYS} days"),
+            ));
         }
         if w.end < today {
-            errs.push(FieldError::new("window.end", format!("the target date {} has already passed", w.end)));
+            errs.push(FieldError::new(
+                "window.end",
+                format!("the target date {} has already passed", w.end),
+            ));
         }
 
         let f = &self.filters;
         list_limits("filters.doctors", &f.doctors, &mut errs);
         list_limits("filters.titles", &f.titles, &mut errs);
-        if f.periods.iter().enumerate().any(|(i, p)| f.periods[..i].contains(p)) {
-            errs.push(FieldError::new("filters.periods", "a period is listed twice"));
+        if f.periods
+            .iter()
+            .enumerate()
+            .any(|(i, p)| f.periods[..i].contains(p))
+        {
+            errs.push(FieldError::new(
+                "filters.periods",
+                "a period is listed twice",
+            ));
         }
         if let Some(fee) = f.max_fee {
             if !fee.is_finite() || fee <= 0.0 {
-                errs.push(FieldError::new("filters.max_fee", "the highest fee must be a positive amount of yuan"));
+                errs.push(FieldError::new(
+                    "filters.max_fee",
+                    "the highest fee must be a positive amount of yuan",
+                ));
             }
         }
 
@@ -346,10 +401,17 @@ impl Watch {
         if self.interval.seconds < floor {
             errs.push(FieldError::new(
                 "interval.seconds",
-                format!("{} is polled at most every {floor} seconds; {} is too often", platform.display_name(), self.interval.seconds),
+                format!(
+                    "{} is polled at most every {floor} seconds; {} is too often",
+                    platform.display_name(),
+                    self.interval.seconds
+                ),
             ));
         } else if self.interval.seconds > MAX_INTERVAL_SECS {
-            errs.push(FieldError::new("interval.seconds", "the interval is longer than one day"));
+            errs.push(FieldError::new(
+                "interval.seconds",
+                "the interval is longer than one day",
+            ));
         }
         if !(MIN_JITTER_PCT..=MAX_JITTER_PCT).contains(&self.interval.jitter_pct) {
             errs.push(FieldError::new(
@@ -363,7 +425,11 @@ impl Watch {
 
 /// Whether `id` is a usable watch identifier.
 pub fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= MAX_FIELD_CHARS && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !id.is_empty()
+        && id.len() <= MAX_FIELD_CHARS
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn required(field: &str, value: &str, what: &str, errs: &mut Vec<FieldError>) {
@@ -371,28 +437,46 @@ fn required(field: &str, value: &str, what: &str, errs: &mut Vec<FieldError>) {
     if v.is_empty() {
         errs.push(FieldError::new(field, format!("{what} is required")));
     } else if v.chars().count() > MAX_FIELD_CHARS {
-        errs.push(FieldError::new(field, format!("{what} is longer than {MAX_FIELD_CHARS} characters")));
+        errs.push(FieldError::new(
+            field,
+            format!("{what} is longer than {MAX_FIELD_CHARS} characters"),
+        ));
     }
 }
 
 fn optional(field: &str, value: &str, what: &str, errs: &mut Vec<FieldError>) {
     if value.chars().count() > MAX_FIELD_CHARS {
-        errs.push(FieldError::new(field, format!("{what} is longer than {MAX_FIELD_CHARS} characters")));
+        errs.push(FieldError::new(
+            field,
+            format!("{what} is longer than {MAX_FIELD_CHARS} characters"),
+        ));
     }
 }
 
 fn list_limits(field: &str, items: &[String], errs: &mut Vec<FieldError>) {
     if items.len() > MAX_LIST_ITEMS {
-        errs.push(FieldError::new(field, format!("at most {MAX_LIST_ITEMS} entries")));
+        errs.push(FieldError::new(
+            field,
+            format!("at most {MAX_LIST_ITEMS} entries"),
+        ));
     }
-    if items.iter().any(|s| s.trim().is_empty() || s.chars().count() > MAX_FIELD_CHARS) {
-        errs.push(FieldError::new(field, format!("entries must be non-empty and at most {MAX_FIELD_CHARS} characters")));
+    if items
+        .iter()
+        .any(|s| s.trim().is_empty() || s.chars().count() > MAX_FIELD_CHARS)
+    {
+        errs.push(FieldError::new(
+            field,
+            format!("entries must be non-empty and at most {MAX_FIELD_CHARS} characters"),
+        ));
     }
 }
 
 fn telecode(field: &str, value: &str, what: &str, errs: &mut Vec<FieldError>) {
     if value.len() != 3 || !value.bytes().all(|b| b.is_ascii_uppercase()) {
-        errs.push(FieldError::new(field, format!("{what} must be a three-letter station telecode such as VNP")));
+        errs.push(FieldError::new(
+            field,
+            format!("{what} must be a three-letter station telecode such as VNP"),
+        ));
     }
 }
 
@@ -401,25 +485,67 @@ pub const SEAT_CODES: [&str; 8] = ["9", "M", "O", "P", "4", "3", "2", "1"];
 
 fn validate_target(t: &Target, errs: &mut Vec<FieldError>) {
     match t {
-        Target::Yygh114 { hos_code, first_dept_code, second_dept_code, hos_name, dept_name } => {
+        Target::Yygh114 {
+            hos_code,
+            first_dept_code,
+            second_dept_code,
+            hos_name,
+            dept_name,
+        } => {
             required("target.hos_code", hos_code, "the hospital code", errs);
-            required("target.first_dept_code", first_dept_code, "the department code", errs);
-            required("target.second_dept_code", second_dept_code, "the clinic code", errs);
+            required(
+                "target.first_dept_code",
+                first_dept_code,
+                "the department code",
+                errs,
+            );
+            required(
+                "target.second_dept_code",
+                second_dept_code,
+                "the clinic code",
+                errs,
+            );
             optional("target.hos_name", hos_name, "the hospital name", errs);
             optional("target.dept_name", dept_name, "the department name", errs);
         }
-        Target::Rail12306 { from_station, to_station, trains, seat_types } => {
-            telecode("target.from_station", from_station, "the departure station", errs);
+        Target::Rail12306 {
+            from_station,
+            to_station,
+            trains,
+            seat_types,
+        } => {
+            telecode(
+                "target.from_station",
+                from_station,
+                "the departure station",
+                errs,
+            );
             telecode("target.to_station", to_station, "the arrival station", errs);
             if from_station == to_station {
-                errs.push(FieldError::new("target.to_station", "departure and arrival are the same station"));
+                errs.push(FieldError::new(
+                    "target.to_station",
+                    "departure and arrival are the same station",
+                ));
             }
             list_limits("target.trains", trains, errs);
-            if let Some(bad) = seat_types.iter().find(|s| !SEAT_CODES.contains(&s.as_str())) {
-                errs.push(FieldError::new("target.seat_types", format!("“{bad}” is not a 12306 seat code ({})", SEAT_CODES.join(" "))));
+            if let Some(bad) = seat_types
+                .iter()
+                .find(|s| !SEAT_CODES.contains(&s.as_str()))
+            {
+                errs.push(FieldError::new(
+                    "target.seat_types",
+                    format!(
+                        "“{bad}” is not a 12306 seat code ({})",
+                        SEAT_CODES.join(" ")
+                    ),
+                ));
             }
         }
-        Target::Open91160 { unit_id, dep_id, doctor_id } => {
+        Target::Open91160 {
+            unit_id,
+            dep_id,
+            doctor_id,
+        } => {
             required("target.unit_id", unit_id, "the unit (hospital) id", errs);
             required("target.dep_id", dep_id, "the department id", errs);
             optional("target.doctor_id", doctor_id, "the doctor id", errs);
@@ -484,7 +610,15 @@ mod tests {
         let fields: Vec<_> = w.validate(today()).into_iter().map(|e| e.field).collect();
         assert_eq!(
             fields,
-            ["id", "target.hos_code", "window.end", "window.end", "filters.max_fee", "interval.seconds", "interval.jitter_pct"]
+            [
+                "id",
+                "target.hos_code",
+                "window.end",
+                "window.end",
+                "filters.max_fee",
+                "interval.seconds",
+                "interval.jitter_pct"
+            ]
         );
     }
 
@@ -495,7 +629,11 @@ mod tests {
         let w: Watch = serde_json::from_value(v).unwrap();
         let e = &w.validate(today())[0];
         assert_eq!(e.field, "interval.seconds");
-        assert!(e.message.contains("15 seconds") && e.message.contains("114"), "{}", e.message);
+        assert!(
+            e.message.contains("15 seconds") && e.message.contains("114"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
@@ -512,12 +650,18 @@ mod tests {
 
     #[test]
     fn jitter_spreads_around_the_interval_and_respects_the_floor() {
-        let i = Interval { seconds: 60, jitter_pct: 20 };
+        let i = Interval {
+            seconds: 60,
+            jitter_pct: 20,
+        };
         assert_eq!(i.next_delay_ms(Platform::Yygh114, 0.0), 48_000);
         assert_eq!(i.next_delay_ms(Platform::Yygh114, 0.5), 60_000);
         assert_eq!(i.next_delay_ms(Platform::Yygh114, 1.0), 72_000);
         // An interval at the floor never jitters below it.
-        let i = Interval { seconds: 15, jitter_pct: 50 };
+        let i = Interval {
+            seconds: 15,
+            jitter_pct: 50,
+        };
         assert_eq!(i.next_delay_ms(Platform::Yygh114, 0.0), 15_000);
         assert_eq!(i.next_delay_ms(Platform::Yygh114, f64::NAN), 15_000);
     }
