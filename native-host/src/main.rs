@@ -5,15 +5,10 @@
 use haoyuan_host::{dispatch::Host, install, logging, paths, serve, VERSION};
 use std::process::ExitCode;
 
-const USAGE: &str = "\
+const ABOUT: &str = "\
 haoyuan-host — the native part of the Haoyuan browser extension
 
-Usage:
-  haoyuan-host                      serve the browser (native messaging on stdio)
-  haoyuan-host install [--browser chrome|chromium|edge|brave|firefox|all] [--system]
-                       [--extension-id ID] [--dir DIR]
-  haoyuan-host uninstall [--browser B] [--system] [--dir DIR]
-  haoyuan-host print-manifest --browser B [--extension-id ID]
+  haoyuan-host          serve the browser (native messaging on stdio)
   haoyuan-host --version
 
 Data lives in $HAOYUAN_HOME, or the system's data folder when it is not set.";
@@ -31,11 +26,14 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some("--help" | "-h" | "help") => {
-            println!("{USAGE}");
+            println!("{ABOUT}\n\n{}", install::USAGE);
             ExitCode::SUCCESS
         }
         Some(other) => {
-            eprintln!("haoyuan-host: unknown command “{other}”\n\n{USAGE}");
+            eprintln!(
+                "haoyuan-host: unknown command “{other}”\n\n{ABOUT}\n\n{}",
+                install::USAGE
+            );
             ExitCode::from(2)
         }
     }

@@ -407,3 +407,43 @@ fn a_database_it_cannot_use_is_reported_in_plain_words() {
     assert_eq!(hello["store_error"]["code"], "store_unwritable", "{hello}");
     assert!(h.finish().success());
 }
+
+#[test]
+fn a_locked_database_is_reported_and_recovered_from_without_a_restart() {
+    let home = tempfile::tempdir().unwrap();
+    let mut h = HostProc::start(home.path(), &[]);
+    h.ok(1, "hello", json!({}));
+
+    // Another program takes the write lock.
+    let other = rusqlite::Connection::open(home.path().join("haoyuan.sqlite3")).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let (r, _) = h.call(
+        2,
+        "watch_put",
+        json!({"watch": fit_window(watch("blocked"))}),
+    );
+    assert_eq!(r["error"]["code"], "store_locked", "{r}");
+    assert!(r["error"]["message"].as_str().unwrap().contains("locked"));
+
+    // Released: the same host process saves the watch.
+    other.execute_batch("COMMIT").unwrap();
+    drop(other);
+    let saved = h.ok(
+        3,
+        "watch_put",
+        json!({"watch": fit_window(watch("after the lock"))}),
+    );
+    assert_eq!(
+        h.ok(4, "watch_list", json!({}))["watches"][0]["id"],
+        saved["id"]
+    );
+    assert_eq!(
+        h.ok(5, "watch_list", json!({}))["watches"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "the refused watch must not appear"
+    );
+    assert!(h.finish().success());
+}
