@@ -7,6 +7,7 @@
 
 pub mod crypto;
 pub mod date;
+pub mod form;
 pub mod http;
 pub mod protocol;
 pub mod watch;

@@ -1,0 +1,220 @@
+// popup.js — the toolbar popup. Shows the host status, lists the host's watches (with
+// delete), and adds a watch from a form rendered from the core's platform descriptions.
+// The core turns the form into a validated watch (watch_from_form); field errors from
+// it and from the host's `invalid_watch` reply are shown next to their inputs.
+
+import { core, coreReady, h, hostRequest, hostStatus, onBackgroundMessage, renderStatus } from './ui.js';
+
+const $ = (sel) => document.querySelector(sel);
+
+let platformList = [];
+let connected = false;
+
+function today() {
+  return core.today_in_china(Date.now());
+}
+
+// ---- status -------------------------------------------------------------------------
+
+function showStatus(status) {
+  renderStatus($('#host-status'), status);
+  const wasConnected = connected;
+  connected = status?.state === 'connected';
+  $('#add-watch').disabled = !connected;
+  if (connected && !wasConnected) loadWatches();
+  if (!connected) {
+    $('#list-message').textContent = '连接本机程序后显示监控。Watches appear once the host is connected.';
+    $('#watch-list').replaceChildren();
+  }
+}
+
+// ---- watch list ---------------------------------------------------------------------
+
+async function loadWatches() {
+  const watches = [];
+  let after;
+  for (let page = 0; page < 20; page++) {
+    const reply = await hostRequest('watch_list', after ? { after } : {});
+    if (!reply.ok) {
+      $('#list-message').textContent = `无法读取监控 Could not load watches: ${reply.error.message}`;
+      return;
+    }
+    watches.push(...reply.data.watches);
+    if (!reply.data.next) break;
+    after = reply.data.next;
+  }
+  renderWatches(watches);
+}
+
+function renderWatches(watches) {
+  const list = $('#watch-list');
+  $('#list-message').textContent = watches.length ? '' : '还没有监控。No watches yet.';
+  list.replaceChildren(
+    ...watches.map((w) => {
+      const del = h('button', {
+        type: 'button',
+        class: 'small danger',
+        'data-testid': 'watch-delete',
+        text: '删除 Delete',
+        onclick: () => deleteWatch(w, del),
+      });
+      return h(
+        'li',
+        { class: 'watch', 'data-testid': 'watch-item', 'data-watch-id': w.id },
+        h(
+          'div',
+          { class: 'watch-text' },
+          h('div', { class: 'watch-label', 'data-testid': 'watch-label', text: w.label || '(未命名 unnamed)' }),
+          h('div', { class: 'watch-summary', 'data-testid': 'watch-summary', text: core.watch_summary(JSON.stringify(w)) }),
+        ),
+        del,
+      );
+    }),
+  );
+}
+
+async function deleteWatch(w, button) {
+  // Two clicks: the first asks, the second deletes (no modal dialogs in a popup).
+  if (button.dataset.confirm !== 'yes') {
+    button.dataset.confirm = 'yes';
+    button.textContent = '确认删除 Confirm';
+    return;
+  }
+  button.disabled = true;
+  const reply = await hostRequest('watch_delete', { id: w.id });
+  if (!reply.ok && reply.error.code !== 'not_found') {
+    $('#list-message').textContent = `删除失败 Delete failed: ${reply.error.message}`;
+    button.disabled = false;
+    return;
+  }
+  await loadWatches();
+}
+
+// ---- form ---------------------------------------------------------------------------
+
+function currentPlatform() {
+  return platformList.find((p) => p.id === $('#platform').value);
+}
+
+function renderTargetFields() {
+  const p = currentPlatform();
+  if (!p) return;
+  $('#target-fields').replaceChildren(
+    ...p.fields.map((f) => {
+      const name = `target.${f.name}`;
+      const id = `target-${f.name}`;
+      return h(
+        'div',
+        { class: 'field', 'data-field': name },
+        h('label', { for: id, text: f.label }),
+        h('input', {
+          id,
+          name,
+          'data-target-field': f.name,
+          placeholder: f.placeholder || undefined,
+          required: f.required,
+          autocomplete: 'off',
+          spellcheck: 'false',
+        }),
+        h('p', { class: 'field-error', 'data-error-for': name }),
+      );
+    }),
+  );
+  $('#periods-field').hidden = !p.periods;
+  if (!p.periods) for (const c of document.querySelectorAll('input[name="periods"]')) c.checked = false;
+  const interval = $('#interval');
+  interval.min = String(p.poll_floor_secs);
+  $('#interval-hint').textContent = `最短 at least ${p.poll_floor_secs} s`;
+  clearErrors();
+}
+
+function readForm() {
+  const target = {};
+  for (const input of document.querySelectorAll('[data-target-field]')) target[input.dataset.targetField] = input.value;
+  return {
+    platform: $('#platform').value,
+    label: $('#label').value,
+    target,
+    start: $('#start').value,
+    end: $('#end').value,
+    periods: [...document.querySelectorAll('input[name="periods"]:checked')].map((c) => c.value),
+    mode: document.querySelector('input[name="mode"]:checked')?.value ?? 'notify',
+    interval_seconds: $('#interval').value,
+  };
+}
+
+function clearErrors() {
+  for (const el of document.querySelectorAll('.field-error')) el.textContent = '';
+  for (const el of document.querySelectorAll('.field.invalid')) el.classList.remove('invalid');
+  for (const el of document.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  $('#form-error').textContent = '';
+}
+
+/** Shows each {field, message} next to its input; fields without one go to the form error. */
+function showFieldErrors(fields) {
+  const loose = [];
+  for (const { field, message } of fields) {
+    const slot = document.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
+    if (!slot) {
+      loose.push(`${field}: ${message}`);
+      continue;
+    }
+    slot.textContent = slot.textContent ? `${slot.textContent}; ${message}` : message;
+    const wrapper = slot.closest('.field');
+    wrapper?.classList.add('invalid');
+    wrapper?.querySelector('input, select')?.setAttribute('aria-invalid', 'true');
+  }
+  if (loose.length) $('#form-error').textContent = loose.join(' · ');
+  document.querySelector('.field.invalid input, .field.invalid select')?.focus();
+}
+
+async function submit(event) {
+  event.preventDefault();
+  clearErrors();
+  $('#form-message').textContent = '';
+  const result = JSON.parse(core.watch_from_form(JSON.stringify(readForm()), today()));
+  if (!result.ok) {
+    showFieldErrors(result.fields);
+    return;
+  }
+  const button = $('#add-watch');
+  button.disabled = true;
+  const reply = await hostRequest('watch_put', { watch: result.watch });
+  button.disabled = !connected;
+  if (!reply.ok) {
+    if (reply.error.fields?.length) showFieldErrors(reply.error.fields);
+    else $('#form-error').textContent = `未保存 Not saved: ${reply.error.message}`;
+    return;
+  }
+  $('#form-message').textContent = `已添加 Added: ${reply.data.label || core.watch_summary(JSON.stringify(reply.data))}`;
+  for (const input of document.querySelectorAll('[data-target-field], #label')) input.value = '';
+  await loadWatches();
+}
+
+// ---- start ----------------------------------------------------------------------------
+
+async function main() {
+  await coreReady;
+  platformList = JSON.parse(core.platforms()).filter((p) => p.watchable);
+  $('#platform').replaceChildren(...platformList.map((p) => h('option', { value: p.id, text: p.name })));
+  $('#platform').addEventListener('change', renderTargetFields);
+  renderTargetFields();
+  const t = today();
+  $('#start').value = t;
+  $('#start').min = t;
+  $('#end').min = t;
+  $('#watch-form').addEventListener('submit', submit);
+  $('#add-watch').disabled = true;
+
+  onBackgroundMessage({
+    status: showStatus,
+    event: (e) => {
+      if (e.event === 'watch_event' && connected) loadWatches();
+    },
+  });
+  showStatus(await hostStatus(true));
+}
+
+main().catch((e) => {
+  $('#form-error').textContent = `Haoyuan could not start: ${e?.message ?? e}`;
+});

@@ -1,0 +1,87 @@
+//! The `#[wasm_bindgen]` edge the extension imports (compiled only for wasm32).
+//!
+//! Every function is a one-line bridge to plain Rust in [`crate::form`] or
+//! [`crate::protocol`], which is unit-tested natively. Structured values cross the edge
+//! as JSON text (the JS side calls `JSON.parse` on the answer), which keeps the glue
+//! small and needs no serde-wasm-bindgen. Nothing here panics on input from the page.
+
+use crate::form;
+use wasm_bindgen::prelude::*;
+
+/// The protocol major this extension speaks (see `PROTOCOL.md`).
+#[wasm_bindgen]
+pub fn protocol_major() -> u32 {
+    crate::protocol::PROTOCOL_MAJOR
+}
+
+/// The extension's version (shared with the host).
+#[wasm_bindgen]
+pub fn version() -> String {
+    crate::VERSION.to_string()
+}
+
+/// Builds a request frame: `{"ok": true, "frame": "<json text>"}` or
+/// `{"ok": false, "error": {"code", "message"}}` when the command is unknown or its
+/// params do not fit — checked exactly as the host will check them.
+#[wasm_bindgen]
+pub fn encode_request(id: u32, cmd: &str, params_json: &str) -> String {
+    form::encode_request_json(id, cmd, params_json).to_string()
+}
+
+/// Normalises a frame from the host (its JSON text): `{"kind": "reply", "id", "ok",
+/// "data" | "error"}`, `{"kind": "event", "event", "data"}` or `{"kind": "invalid", "message"}`.
+#[wasm_bindgen]
+pub fn decode_host_message(text: &str) -> String {
+    form::decode_host_message(text).to_string()
+}
+
+/// Reads a `hello` reply's data (JSON text): `{"status": "connected" | "version_mismatch",
+/// "message", "version"?, "data_dir"?, "warning"?}`.
+#[wasm_bindgen]
+pub fn check_hello(data_json: &str) -> String {
+    let data = serde_json::from_str(data_json).unwrap_or(serde_json::Value::Null);
+    serde_json::to_string(&form::check_hello(&data)).unwrap_or_default()
+}
+
+/// Every platform with its display name, default base URL, poll floor, whether it can
+/// be watched, and its target's form fields (JSON array).
+#[wasm_bindgen]
+pub fn platforms() -> String {
+    serde_json::to_string(&form::platforms()).unwrap_or_else(|_| "[]".into())
+}
+
+/// The popup form (JSON) → `{"ok": true, "watch"}` or `{"ok": false, "fields": [{"field", "message"}]}`.
+/// `today` is `YYYY-MM-DD`, from [`today_in_china`].
+#[wasm_bindgen]
+pub fn watch_from_form(form_json: &str, today: &str) -> String {
+    form::watch_from_form_json(form_json, today).to_string()
+}
+
+/// Today's date in China (`YYYY-MM-DD`) for a Unix time in ms (`Date.now()`).
+#[wasm_bindgen]
+pub fn today_in_china(now_ms: f64) -> String {
+    form::today_in_china(now_ms).to_string()
+}
+
+/// One line describing a watch (JSON) for lists.
+#[wasm_bindgen]
+pub fn watch_summary(watch_json: &str) -> String {
+    form::watch_summary_json(watch_json)
+}
+
+/// The exact command that registers the host for `browser` (`chrome`, `chromium`,
+/// `edge`, `brave`, `firefox`) and this extension.
+#[wasm_bindgen]
+pub fn install_command(browser: &str, extension_id: &str) -> String {
+    form::install_command(browser, extension_id)
+}
+
+/// Checks a platform base URL: `{"ok": true, "url": "<normalised>"}` or `{"ok": false, "message"}`.
+#[wasm_bindgen]
+pub fn validate_base_url(s: &str) -> String {
+    match form::validate_base_url(s) {
+        Ok(url) => serde_json::json!({"ok": true, "url": url}),
+        Err(message) => serde_json::json!({"ok": false, "message": message}),
+    }
+    .to_string()
+}
