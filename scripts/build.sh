@@ -26,7 +26,7 @@ command -v wasm-bindgen >/dev/null || die "wasm-bindgen is not installed: run sc
 pinned="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
 [ -n "$pinned" ] || die "wasm-bindgen is not in Cargo.lock"
 installed="$(wasm-bindgen --version | awk '{ print $2 }')"
-[ "$installed" = "$pinned" ] || die "wasm-bindgen-cli is $installed but Cargo.lock pins wasm-bindgen $pinned; install the same version: cargo install wasm-bindgen-cli --version $pinned --locked"
+[ "$installed" = "$pinned" ] || die "wasm-bindgen-cli is $installed but Cargo.lock pins wasm-bindgen $pinned; install the same version: cargo install wasm-bindgen-cli --version $pinned (or run scripts/setup.sh)"
 
 # ---- wasm core -----------------------------------------------------------------------------
 step "cargo build haoyuan-core (wasm32, wasm-release)"
