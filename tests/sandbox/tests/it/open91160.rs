@@ -1,0 +1,1 @@
+//! Tests of the open91160 simulator (filled in by its engineer).

@@ -1,0 +1,1 @@
+//! Tests of the pati simulator (filled in by its engineer).

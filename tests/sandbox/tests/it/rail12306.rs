@@ -1,0 +1,1 @@
+//! Tests of the rail12306 simulator (filled in by its engineer).

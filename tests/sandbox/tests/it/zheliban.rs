@@ -1,0 +1,1 @@
+//! Tests of the zheliban simulator (filled in by its engineer).
