@@ -216,7 +216,7 @@ async fn platform_layer(State(ctx): State<Layer>, req: Request, next: Next) -> R
                 .await
                 .unwrap_or_default();
             parts.headers.remove(header::CONTENT_LENGTH);
-            Response::from_parts(parts, Body::from(faults::mangle_body(kind, &bytes)))
+            Response::from_parts(parts, Body::from(ctx.platform.mangle_body(kind, &bytes)))
         }
     };
     if let Ok(date) = HeaderValue::from_str(&shared.clock.http_date()) {

@@ -41,6 +41,13 @@ pub trait Platform: Send + Sync + 'static {
     fn admin(&self, action: &str, _body: &Value) -> Result<Value, String> {
         Err(format!("{} has no admin action “{action}”", self.id()))
     }
+
+    /// Applies a body fault (truncated, malformed, missing or renamed field) to a reply
+    /// body. The default edits the bytes as sent; a platform whose replies are encrypted
+    /// can apply the fault to the plaintext instead, so that it stays observable.
+    fn mangle_body(&self, kind: &crate::faults::FaultKind, body: &[u8]) -> Vec<u8> {
+        crate::faults::mangle_body(kind, body)
+    }
 }
 
 /// Builds every platform, in the order of the start-up line.
