@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod date;
 pub mod form;
 pub mod http;
+pub mod idcard;
 pub mod protocol;
 pub mod watch;
 

@@ -154,17 +154,7 @@ fn code_of(v: &Value) -> Option<i64> {
 }
 
 fn id_check_ok(id: &str) -> bool {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let b = id.as_bytes();
-    if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
-        return false;
-    }
-    let sum: u32 = b[..17]
-        .iter()
-        .zip(W)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
-    b"10X98765432"[(sum % 11) as usize] == b[17].to_ascii_uppercase()
+    haoyuan_core::idcard::is_valid(id)
 }
 
 fn is_date(v: &Value) -> bool {

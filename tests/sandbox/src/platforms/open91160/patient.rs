@@ -77,18 +77,11 @@ pub(super) fn is_mobile(s: &str) -> bool {
 
 /// Whether an 18-character resident ID number has a valid ISO 7064 MOD 11-2 check digit.
 pub(super) fn id_checksum_ok(id: &str) -> bool {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: &[u8; 11] = b"10X98765432";
     let b = id.as_bytes();
-    if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
-        return false;
-    }
-    let sum: u32 = b[..17]
-        .iter()
-        .zip(W)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
-    b[17].to_ascii_uppercase() == CHECK[(sum % 11) as usize]
+    b.len() == 18
+        && id.is_ascii()
+        && haoyuan_core::idcard::check_digit(&id[..17])
+            .is_some_and(|c| c == b[17].to_ascii_uppercase() as char)
 }
 
 fn age_on(birthday: Date, today: Date) -> i64 {
@@ -213,6 +206,8 @@ mod tests {
         assert!(!id_checksum_ok("110105199003070011"));
         assert!(!id_checksum_ok("1101051990030700"));
         assert!(!id_checksum_ok("１１０１０５１９９００３０７００１X"));
+        // 18 bytes whose last character is two bytes long: refused, never sliced mid-character.
+        assert!(!id_checksum_ok("1101051990030700é"));
     }
 
     #[test]

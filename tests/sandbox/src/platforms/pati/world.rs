@@ -376,30 +376,14 @@ pub fn id_card(rng: &mut Rng, birthday: Date, gender: u8) -> String {
 }
 
 fn id_check_digit(first17: &str) -> Option<char> {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const C: &[u8; 11] = b"10X98765432";
-    if first17.len() != 17 {
-        return None;
-    }
-    let mut sum = 0;
-    for (i, c) in first17.chars().enumerate() {
-        sum += c.to_digit(10)? * W[i];
-    }
-    Some(C[(sum % 11) as usize] as char)
+    haoyuan_core::idcard::check_digit(first17)
 }
 
-/// A well-formed 18-digit 身份证 number (check digit, birthday).
+/// A well-formed 18-digit 身份证 number (check digit, birthday): its birthday and sex
+/// (1 male, 2 female).
 pub fn valid_id_card(s: &str) -> Option<(Date, u8)> {
-    if s.len() != 18 || !s.is_ascii() {
-        return None;
-    }
-    let last = s.as_bytes()[17].to_ascii_uppercase() as char;
-    if id_check_digit(&s[..17])? != last {
-        return None;
-    }
-    let birthday = Date::parse(&format!("{}-{}-{}", &s[6..10], &s[10..12], &s[12..14])).ok()?;
-    let g = s.as_bytes()[16] - b'0';
-    Some((birthday, if g % 2 == 1 { 1 } else { 2 }))
+    let id = haoyuan_core::idcard::parse(s).ok()?;
+    Some((id.birthday, if id.male { 1 } else { 2 }))
 }
 
 /// 年龄 as the platform writes it: `35岁`, or `8个月` under one year.

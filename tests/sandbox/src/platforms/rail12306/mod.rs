@@ -935,14 +935,7 @@ fn id_number(r: &mut Rng) -> String {
         r.pick(&AREAS),
         r.range(1, 1000)
     );
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body
-        .bytes()
-        .zip(W)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    format!("{body}{check}")
+    haoyuan_core::idcard::complete(&body).unwrap_or(body)
 }
 
 fn mobile(r: &mut Rng) -> String {

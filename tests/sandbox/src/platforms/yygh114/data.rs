@@ -454,14 +454,7 @@ pub fn id_card_no(rng: &mut Rng) -> String {
     let month = rng.range(1, 13);
     let day = rng.range(1, 29);
     let body = format!("{region}{year}{month:02}{day:02}{}", rng.digits(3));
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const C: &[u8; 11] = b"10X98765432";
-    let sum: u32 = body
-        .bytes()
-        .zip(W)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    format!("{body}{}", C[(sum % 11) as usize] as char)
+    haoyuan_core::idcard::complete(&body).unwrap_or(body)
 }
 
 #[cfg(test)]

@@ -77,7 +77,7 @@
 //!   accounts:                     # unknown mobiles get a generated verified account
 //!     - mobile: "17796761085"
 //!       name: 黄贺                # optional (generated)
-//!       id_no: "411423199001012116"
+//!       id_no: "411423199001012113"
 //!       real_name: true
 //!       patients:                 # default: the holder, with a social-security and an ID card
 //!         - {name: 黄贺, id_no: "...", phone: "...", cards: [{type: SOCIAL_SECURITY, no: "12980000600X", medicare: MEDICARE_CARD}]}

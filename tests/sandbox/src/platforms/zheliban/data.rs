@@ -225,14 +225,10 @@ const PHONE_PREFIXES: &[&str] = &[
 
 /// The GB 11643 check digit of the first 17 digits of an ID number.
 pub fn id_check_digit(first17: &[u8]) -> char {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const C: &[u8; 11] = b"10X98765432";
-    let sum: u32 = first17
-        .iter()
-        .zip(W)
-        .map(|(d, w)| u32::from(d.wrapping_sub(b'0')) * w)
-        .sum();
-    C[(sum % 11) as usize] as char
+    std::str::from_utf8(first17)
+        .ok()
+        .and_then(haoyuan_core::idcard::check_digit)
+        .unwrap_or('?')
 }
 
 /// Whether an 18-character ID number has digits where it should and a correct check digit.
