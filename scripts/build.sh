@@ -4,6 +4,7 @@
 #   dist/haoyuan-chrome.zip  dist/haoyuan-firefox.zip
 #   target/debug/haoyuan-host            the native host (HAOYUAN_HOST_PROFILE=release for a
 #                                        release build; HAOYUAN_BUILD_HOST=0 skips it)
+#   target/debug/haoyuan-sandbox         the simulated platforms the demo and tests use
 #
 # Steps: cargo build the core for wasm32 (profile wasm-release) → wasm-bindgen --target web
 # (the exact version pinned in Cargo.lock) → wasm-opt -Oz (npm binaryen) → per browser:
@@ -74,11 +75,11 @@ done
 if [ "${HAOYUAN_BUILD_HOST:-1}" = 0 ]; then
   step "haoyuan-host skipped (HAOYUAN_BUILD_HOST=0)"
 elif [ "${HAOYUAN_HOST_PROFILE:-debug}" = release ]; then
-  step "cargo build haoyuan-host (release)"
-  cargo build -p haoyuan-host --release
+  step "cargo build haoyuan-host haoyuan-sandbox (release)"
+  cargo build -p haoyuan-host -p haoyuan-sandbox --release
 else
-  step "cargo build haoyuan-host"
-  cargo build -p haoyuan-host
+  step "cargo build haoyuan-host haoyuan-sandbox"
+  cargo build -p haoyuan-host -p haoyuan-sandbox
 fi
 
 wasm_size=$(wc -c < dist/chrome/pkg/haoyuan_core_bg.wasm)

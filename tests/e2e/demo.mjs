@@ -1,7 +1,10 @@
 // tests/e2e/demo.mjs — the main-job demo driver (run by scripts/demo.sh after setup and
-// build; builds nothing itself). Registers haoyuan-host in a fresh Chromium profile,
-// opens the extension's popup, adds a watch through the form, reopens the popup to show
-// the watch came back from the host, and prints what happened and where the screenshot is.
+// build; builds nothing itself). Starts the sandbox (the five simulated platforms, world
+// of tests/sandbox/scenarios/demo.yaml), registers haoyuan-host in a fresh Chromium
+// profile, points the extension at the sandbox on its options page, picks a hospital and
+// clinic from the sandbox's 114yygh, adds a watch on it through the popup, reopens the
+// popup to show the watch came back from the host, and prints what happened and where
+// the screenshot is.
 //
 // The host's data (SQLite database and log) is left in target/demo/home for a look.
 
@@ -21,7 +24,8 @@ import {
   requireBuilt,
   tempDir,
 } from './lib/env.mjs';
-import { fillWatchForm, launchChromium, listedWatches, openPopup, popupStatus, waitForState } from './lib/chromium.mjs';
+import { extensionUrl, fillWatchForm, launchChromium, listedWatches, openPopup, popupStatus, waitForState } from './lib/chromium.mjs';
+import { startSandbox } from './lib/sandbox.mjs';
 
 const rel = (p) => path.relative(repoRoot, p) || '.';
 const say = (msg) => console.log(`demo: ${msg}`);
@@ -34,12 +38,35 @@ async function main() {
   fs.mkdirSync(home, { recursive: true });
   const profile = tempDir('demo-profile');
   let context;
+  let sandbox;
   try {
+    sandbox = await startSandbox({ scenario: 'demo.yaml' });
+    say(`sandbox: ${Object.entries(sandbox.urls).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+
     const manifest = registerHostForChromium(profile);
     say(`registered ${execFileSync(hostBinary(), ['--version']).toString().trim()} for a fresh Chromium profile (${manifest})`);
 
     context = await launchChromium({ profileDir: profile, env: { HAOYUAN_HOME: home } });
     say(`started ${execFileSync(CHROMIUM, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim().split('\n')[0]} with ${rel(distDir('chrome'))} (extension ${CHROME_EXTENSION_ID})`);
+
+    // Point every platform at the sandbox, as a user does on the options page.
+    const options = await context.newPage();
+    await options.goto(extensionUrl('options.html'));
+    await options.locator('#host-status[data-state="connected"]').waitFor({ timeout: 30_000 });
+    for (const [id, url] of Object.entries(sandbox.urls)) {
+      if (id !== 'admin') await options.fill(`[data-testid="base-url-${id}"]`, url);
+    }
+    await options.click('[data-testid="save-urls"]');
+    await options.locator('#urls-message', { hasText: /Saved|已保存/ }).waitFor({ timeout: 10_000 });
+    say(`options: base URLs point at the sandbox (${(await options.locator('#urls-message').innerText()).trim()})`);
+    await options.close();
+
+    // Pick the hospital and its first clinic from the sandbox's 114yygh, as the site lists them.
+    const api = (p) => fetch(`${sandbox.urls['114yygh']}${p}`, { headers: { 'Request-Source': 'PC' } }).then((r) => r.json());
+    const hospital = (await api('/web/hospital/detail?hosCode=1')).data;
+    const dept = (await api('/web/department/hos/list?hosCode=1')).data.list[0];
+    const clinic = dept.subList[0];
+    say(`114yygh (sandbox): ${hospital.hosName ?? hospital.name ?? '北京协和医院'} releases at ${hospital.openTimeView}, ${hospital.bookingRange} days ahead; clinic ${dept.name} › ${clinic.name}`);
 
     let page = await openPopup(context);
     await waitForState(page, 'connected');
@@ -47,8 +74,8 @@ async function main() {
 
     const watch = {
       platform: '114yygh',
-      target: { hos_code: '1', first_dept_code: '200039542', second_dept_code: '200039602', hos_name: '北京协和医院', dept_name: '眼科门诊' },
-      label: '协和眼科 · 一周内上午',
+      target: { hos_code: '1', first_dept_code: clinic.dept1Code, second_dept_code: clinic.code, hos_name: '北京协和医院', dept_name: clinic.name },
+      label: `协和${clinic.name} · 一周内上午`,
       end: chinaDate(7),
       periods: ['morning'],
       mode: 'notify',
@@ -72,6 +99,7 @@ async function main() {
     say(`screenshot: ${rel(shot)}`);
   } finally {
     await context?.close();
+    sandbox?.stop();
     removeDir(profile);
   }
 }

@@ -93,3 +93,44 @@ async fn bad_admin_input_is_refused_in_words() {
         .unwrap();
     assert_eq!(r.status(), 400);
 }
+
+#[tokio::test]
+async fn every_bundled_scenario_file_loads() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut loaded = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let scenario = haoyuan_sandbox::parse_scenario(&text)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let sb = start(scenario).await;
+        assert!(
+            sb.url("admin").starts_with("http://127.0.0.1:"),
+            "{}",
+            path.display()
+        );
+        loaded += 1;
+    }
+    assert!(
+        loaded >= 10,
+        "only {loaded} scenario files found in {}",
+        dir.display()
+    );
+}
+
+#[tokio::test]
+async fn a_scenario_with_a_mistake_is_refused_with_the_platform_named() {
+    let bad = haoyuan_sandbox::parse_scenario("114yygh:\n  hospitals: 5\n").unwrap();
+    let err = haoyuan_sandbox::start(haoyuan_sandbox::Options {
+        port: 0,
+        seed: 1,
+        scenario: Some(bad),
+    })
+    .await
+    .err()
+    .expect("refused");
+    assert!(err.contains("114yygh"), "{err}");
+}
