@@ -10,6 +10,7 @@ pub mod date;
 pub mod form;
 pub mod http;
 pub mod idcard;
+pub mod notify;
 pub mod protocol;
 pub mod watch;
 

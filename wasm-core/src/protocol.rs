@@ -7,6 +7,7 @@
 //! `{"id": ..., "ok": true, "data": ...}` or `{"id": ..., "ok": false, "error": {...}}`;
 //! an event the host sends unasked is `{"event": "...", "data": ...}`.
 
+use crate::notify::{Channel, ChannelSettings};
 use crate::watch::{FieldError, Watch};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -60,17 +61,54 @@ pub enum Request {
         #[serde(default)]
         limit: Option<u32>,
     },
+    /// Pause (stop polling, keep the watch) or resume it. Answers the stored [`Watch`];
+    /// records `paused` / `resumed`.
+    WatchPause { id: String, paused: bool },
+    /// Record something that happened to a watch (the extension's in-browser runtime
+    /// reports what it found). Kinds of `notify::NOTIFY_KINDS` are written to the outbox
+    /// of every enabled channel in the same transaction. Answers the [`HistoryEntry`] and
+    /// pushes it as a `watch_event`.
+    EventRecord {
+        watch_id: String,
+        kind: String,
+        message: String,
+        #[serde(default)]
+        data: Value,
+    },
+    /// The notification channels, secrets blanked. Answers [`ChannelsView`].
+    ChannelsGet {},
+    /// Replace the channel settings. A blank secret keeps the stored one unless its
+    /// path is in `clear_secrets`. Answers [`ChannelsView`] or `invalid_settings`.
+    ChannelsPut {
+        settings: ChannelSettings,
+        #[serde(default)]
+        clear_secrets: Vec<String>,
+    },
+    /// Send a test message through one channel now (not through the outbox) and say
+    /// what its server answered. Answers [`TestResult`] or `channel_failed`.
+    SendTest { channel: Channel },
+    /// `send_test` for email.
+    SendTestEmail {},
+    /// Per-channel delivery state and recent final failures. Answers [`OutboxStatus`].
+    OutboxStatus {},
 }
 
 impl Request {
     /// Every `cmd` this protocol version knows, in the order of `PROTOCOL.md`.
-    pub const COMMANDS: [&'static str; 6] = [
+    pub const COMMANDS: [&'static str; 13] = [
         "hello",
         "watch_put",
         "watch_get",
         "watch_list",
         "watch_delete",
         "history_list",
+        "watch_pause",
+        "event_record",
+        "channels_get",
+        "channels_put",
+        "send_test",
+        "send_test_email",
+        "outbox_status",
     ];
 
     /// The wire name of this request's command.
@@ -82,6 +120,13 @@ impl Request {
             Request::WatchList { .. } => "watch_list",
             Request::WatchDelete { .. } => "watch_delete",
             Request::HistoryList { .. } => "history_list",
+            Request::WatchPause { .. } => "watch_pause",
+            Request::EventRecord { .. } => "event_record",
+            Request::ChannelsGet {} => "channels_get",
+            Request::ChannelsPut { .. } => "channels_put",
+            Request::SendTest { .. } => "send_test",
+            Request::SendTestEmail {} => "send_test_email",
+            Request::OutboxStatus {} => "outbox_status",
         }
     }
 }
@@ -232,6 +277,12 @@ pub enum ErrorCode {
     StoreFailed,
     /// A bug in the host (a handler panicked); the host keeps serving.
     Internal,
+    /// Channel settings that fail validation; `fields` names each problem.
+    InvalidSettings,
+    /// A channel's server refused or could not be reached (`send_test`).
+    ChannelFailed,
+    /// The channel is not set up (no server, key or recipient).
+    ChannelNotConfigured,
 }
 
 impl ErrorCode {
@@ -253,11 +304,14 @@ impl ErrorCode {
             ErrorCode::DiskFull => "disk_full",
             ErrorCode::StoreFailed => "store_failed",
             ErrorCode::Internal => "internal",
+            ErrorCode::InvalidSettings => "invalid_settings",
+            ErrorCode::ChannelFailed => "channel_failed",
+            ErrorCode::ChannelNotConfigured => "channel_not_configured",
         }
     }
 
     /// Every code, in the (append-only) order of the table in `PROTOCOL.md`.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::BadFrame,
         ErrorCode::FrameTooLarge,
         ErrorCode::BadJson,
@@ -273,6 +327,9 @@ impl ErrorCode {
         ErrorCode::DiskFull,
         ErrorCode::StoreFailed,
         ErrorCode::Internal,
+        ErrorCode::InvalidSettings,
+        ErrorCode::ChannelFailed,
+        ErrorCode::ChannelNotConfigured,
     ];
 }
 
@@ -370,6 +427,59 @@ pub struct HistoryPage {
     /// Pass as `before` to get older events; absent on the last page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<i64>,
+}
+
+/// Data of `channels_get` / `channels_put`: the settings with secrets blanked, and
+/// which secrets are set (by dotted path, e.g. `email.password`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChannelsView {
+    pub settings: ChannelSettings,
+    pub secrets_set: Vec<String>,
+}
+
+/// Data of `send_test`: what the channel's server answered.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TestResult {
+    pub channel: Channel,
+    /// E.g. `250 2.0.0 OK` or `HTTP 200 {"errcode":0}`.
+    pub detail: String,
+}
+
+/// One channel's delivery state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChannelStatus {
+    pub channel: Channel,
+    pub enabled: bool,
+    /// Waiting or being retried.
+    pub pending: u64,
+    pub sent: u64,
+    /// Given up on (the person was not told through this channel).
+    pub failed: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sent_at: Option<i64>,
+    /// The last error of this channel, if its last attempt failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error_at: Option<i64>,
+}
+
+/// A message given up on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailedNotice {
+    pub id: String,
+    pub channel: Channel,
+    pub subject: String,
+    pub error: String,
+    pub at: i64,
+}
+
+/// Data of `outbox_status`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutboxStatus {
+    pub channels: Vec<ChannelStatus>,
+    /// The most recent final failures, newest first.
+    pub failures: Vec<FailedNotice>,
 }
 
 /// An event the host sends without being asked.
@@ -528,6 +638,10 @@ mod tests {
             let params = match cmd {
                 "watch_get" | "watch_delete" => json!({"id": "x"}),
                 "history_list" => json!({"watch_id": "x"}),
+                "watch_pause" => json!({"id": "x", "paused": true}),
+                "event_record" => json!({"watch_id": "x", "kind": "slot_seen", "message": "m"}),
+                "channels_put" => json!({"settings": {}}),
+                "send_test" => json!({"channel": "email"}),
                 "watch_put" => json!({"watch": {
                     "target": {"platform": "pati", "dept_id": "d"},
                     "window": {"start": "2026-11-27", "end": "2026-11-28"},
@@ -566,7 +680,10 @@ mod tests {
                 "store_unwritable",
                 "disk_full",
                 "store_failed",
-                "internal"
+                "internal",
+                "invalid_settings",
+                "channel_failed",
+                "channel_not_configured"
             ]
         );
         for c in ErrorCode::ALL {

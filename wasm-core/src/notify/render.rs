@@ -1,0 +1,1 @@
+//! Event → Notice rendering (placeholder; being written).

@@ -1,0 +1,1 @@
+//! Notice → webhook HttpRequest (placeholder; being written).
