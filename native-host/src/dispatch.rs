@@ -167,6 +167,17 @@ impl Host {
                     Err(e) => Handled::from::<()>(Err(e), Vec::new()),
                 }
             }
+            // Issue 4 commands: wired in by the outbox work in progress.
+            Request::WatchPause { .. }
+            | Request::EventRecord { .. }
+            | Request::ChannelsGet {}
+            | Request::ChannelsPut { .. }
+            | Request::SendTest { .. }
+            | Request::SendTestEmail {}
+            | Request::OutboxStatus {} => Handled::from::<()>(
+                Err(ErrorBody::new(ErrorCode::Internal, "not wired yet")),
+                Vec::new(),
+            ),
             Request::HistoryList {
                 watch_id,
                 before,
