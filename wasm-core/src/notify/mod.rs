@@ -31,6 +31,28 @@ pub fn notifies(kind: &str) -> bool {
     NOTIFY_KINDS.contains(&kind)
 }
 
+/// Why a message was not delivered through a channel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct DeliveryError {
+    /// True when trying again cannot help (recipient refused, bad credentials, bad
+    /// token): the message is marked failed and the person told in the popup. False for
+    /// timeouts, connection failures, 4xx SMTP replies, HTTP 429/5xx: retried with backoff.
+    pub permanent: bool,
+    /// What happened, in plain words (never containing a secret).
+    pub message: String,
+}
+
+impl DeliveryError {
+    pub fn permanent(message: impl Into<String>) -> DeliveryError {
+        DeliveryError { permanent: true, message: message.into() }
+    }
+
+    pub fn transient(message: impl Into<String>) -> DeliveryError {
+        DeliveryError { permanent: false, message: message.into() }
+    }
+}
+
 /// The language of messages.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
