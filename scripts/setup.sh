@@ -9,7 +9,8 @@
 #   - wasm-bindgen-cli at exactly the version of `wasm-bindgen` in Cargo.lock;
 #   - geckodriver (cargo install; drives Firefox ESR in tests/e2e/firefox.test.mjs);
 #   - Debian packages chromium, firefox-esr and a CJK font (fonts-wqy-microhei);
-#   - the npm dependencies (npm ci) when node_modules is missing or stale.
+#   - the npm dependencies (npm ci) when node_modules is missing or stale;
+#   - the Python package aiosmtpd (the real SMTP server of tests/smtp/smtpd.py).
 #
 # Works from any working directory. Sourcing it (`. scripts/setup.sh`) only defines
 # the functions, which is how its parsing and skip logic are tested in isolation.
@@ -120,6 +121,18 @@ step_npm() {
     fi
 }
 
+step_aiosmtpd() {
+    if python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+        say "python aiosmtpd: present, skipped"
+    else
+        say "python aiosmtpd: installing (pip)"
+        # A Debian system python refuses plain pip installs (PEP 668); ours is a
+        # private test dependency, so fall back to --break-system-packages there.
+        python3 -m pip install --quiet aiosmtpd 2>/dev/null \
+            || python3 -m pip install --quiet --break-system-packages aiosmtpd
+    fi
+}
+
 main() {
     cd "$(dirname "${BASH_SOURCE[0]}")/.."
     # rustup's and cargo install's binaries, also when the caller's PATH lacks them.
@@ -129,6 +142,7 @@ main() {
     step_geckodriver
     step_apt
     step_npm
+    step_aiosmtpd
     say "done"
 }
 

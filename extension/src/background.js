@@ -7,12 +7,20 @@
 // and options pages through runtime messages:
 //   {type: "status", wait?: true}         → the host status (see host-connection.js)
 //   {type: "host.request", cmd, params}    → {ok: true, data} | {ok: false, error}
+//   {type: "badge.clear"}                  → {ok: true} (the popup was opened)
+//   {type: "sound.play"}                   → {ok: true, data: {played, state}}
 // and tells open pages about changes with {type: "status_changed", status} and
 // {type: "host_event", event, data}.
+//
+// A `watch_event` of a kind the core says is told raises a desktop notification
+// (notifier.js), with the alert sound and the badge count of live findings. The
+// notification listeners are registered here, at top level, so that a click wakes the
+// worker; tests reach the same handlers through `globalThis.haoyuan`.
 
 import init, * as core from './pkg/haoyuan_core.js';
 import { browserApi } from './platform.js';
 import { HostConnection } from './host-connection.js';
+import { Notifier } from './notifier.js';
 
 /** Tells open extension pages something; nobody listening is fine. */
 function broadcast(message) {
@@ -25,13 +33,36 @@ function broadcast(message) {
 
 const host = new HostConnection(core, {
   onStatus: (status) => broadcast({ type: 'status_changed', status }),
-  onEvent: (event) => broadcast({ type: 'host_event', ...event }),
+  onEvent: (event) => {
+    if (event.event === 'watch_event') notifier.onWatchEvent(event.data);
+    broadcast({ type: 'host_event', ...event });
+  },
 });
+
+const notifier = new Notifier(core, host);
 
 const ready = init({ module_or_path: new URL('./pkg/haoyuan_core_bg.wasm', import.meta.url) }).then(() => {
   // Connecting at start also keeps the worker alive while the port is open.
   host.connect();
+  notifier.restoreBadge().catch(() => {});
 });
+
+/** The notification handlers, as the listeners below run them (also used by the tests). */
+async function handleNotificationButton(notificationId, buttonIndex) {
+  await ready;
+  return notifier.handleButton(notificationId, buttonIndex);
+}
+
+async function handleNotificationClick(notificationId) {
+  await ready;
+  return notifier.handleClick(notificationId);
+}
+
+globalThis.haoyuan = {
+  handleNotificationButton,
+  handleNotificationClick,
+  notices: () => notifier.notices(),
+};
 
 async function handle(message) {
   await ready;
@@ -46,6 +77,11 @@ async function handle(message) {
         return { ok: false, error: { code: 'bad_request', message: 'host.request needs a cmd' } };
       }
       return host.request(message.cmd, message.params ?? {});
+    case 'badge.clear':
+      await notifier.clearBadge();
+      return { ok: true, data: null };
+    case 'sound.play':
+      return { ok: true, data: await notifier.playSound() };
     default:
       return { ok: false, error: { code: 'bad_request', message: `unknown message type ${JSON.stringify(message?.type)}` } };
   }
@@ -59,6 +95,19 @@ browserApi.runtime.onMessage.addListener((message, sender, sendResponse) => {
     sendResponse({ ok: false, error: { code: 'extension_error', message: String(e?.message ?? e) } }),
   );
   return true; // the answer comes asynchronously
+});
+
+// Chrome: the buttons of a notification. Firefox has none (the event exists but never fires).
+browserApi.notifications.onButtonClicked?.addListener((notificationId, buttonIndex) => {
+  handleNotificationButton(notificationId, buttonIndex).catch((e) => console.warn('haoyuan: notification action failed:', String(e?.message ?? e)));
+});
+
+browserApi.notifications.onClicked.addListener((notificationId) => {
+  handleNotificationClick(notificationId).catch((e) => console.warn('haoyuan: notification click failed:', String(e?.message ?? e)));
+});
+
+browserApi.notifications.onClosed.addListener((notificationId) => {
+  ready.then(() => notifier.handleClosed(notificationId)).catch(() => {});
 });
 
 browserApi.runtime.onStartup.addListener(() => {

@@ -10,6 +10,8 @@ import { browserApi, extensionId, installBrowser, isNotInstalled, portError } fr
 export const HOST_NAME = 'org.haoyuan.host';
 
 const REQUEST_TIMEOUT_MS = 15_000;
+/** Commands that wait on a remote server (SMTP, webhooks): longer than its own timeouts. */
+const SLOW_COMMAND_TIMEOUT_MS = { send_test: 60_000, send_test_email: 60_000 };
 const HELLO_TIMEOUT_MS = 10_000;
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
@@ -202,6 +204,6 @@ export class HostConnection {
   /** Like `send`, but first waits (briefly) for a connection being made. */
   async request(cmd, params) {
     if (this.status.state === 'connecting') await this.settled();
-    return this.send(cmd, params);
+    return this.send(cmd, params, { timeoutMs: SLOW_COMMAND_TIMEOUT_MS[cmd] ?? REQUEST_TIMEOUT_MS });
   }
 }

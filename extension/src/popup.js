@@ -1,9 +1,11 @@
 // popup.js — the toolbar popup. Shows the host status, lists the host's watches (with
-// delete), and adds a watch from a form rendered from the core's platform descriptions.
-// The core turns the form into a validated watch (watch_from_form); field errors from
-// it and from the host's `invalid_watch` reply are shown next to their inputs.
+// pause/resume and delete), shows how the notification channels are doing (the host's
+// outbox_status, read by the core's outbox_view), and adds a watch from a form rendered
+// from the core's platform descriptions. The core turns the form into a validated watch
+// (watch_from_form); field errors from it and from the host's `invalid_watch` reply are
+// shown next to their inputs. Opening the popup clears the badge of live findings.
 
-import { core, coreReady, h, hostRequest, hostStatus, onBackgroundMessage, renderStatus } from './ui.js';
+import { ask, core, coreReady, h, hostRequest, hostStatus, onBackgroundMessage, renderStatus } from './ui.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -21,10 +23,14 @@ function showStatus(status) {
   const wasConnected = connected;
   connected = status?.state === 'connected';
   $('#add-watch').disabled = !connected;
-  if (connected && !wasConnected) loadWatches();
+  if (connected && !wasConnected) {
+    loadWatches();
+    loadOutbox();
+  }
   if (!connected) {
     $('#list-message').textContent = '连接本机程序后显示监控。Watches appear once the host is connected.';
     $('#watch-list').replaceChildren();
+    $('#notify-section').hidden = true;
   }
 }
 
@@ -51,6 +57,14 @@ function renderWatches(watches) {
   $('#list-message').textContent = watches.length ? '' : '还没有监控。No watches yet.';
   list.replaceChildren(
     ...watches.map((w) => {
+      const pause = h('button', {
+        type: 'button',
+        class: 'small',
+        'data-testid': 'watch-pause',
+        text: w.paused ? '恢复 Resume' : '暂停 Pause',
+        title: w.paused ? '继续监控 Start watching again' : '停止监控，保留设置 Stop watching, keep the watch',
+        onclick: () => pauseWatch(w, !w.paused, pause),
+      });
       const del = h('button', {
         type: 'button',
         class: 'small danger',
@@ -60,17 +74,29 @@ function renderWatches(watches) {
       });
       return h(
         'li',
-        { class: 'watch', 'data-testid': 'watch-item', 'data-watch-id': w.id },
+        { class: w.paused ? 'watch paused' : 'watch', 'data-testid': 'watch-item', 'data-watch-id': w.id, 'data-paused': String(Boolean(w.paused)) },
         h(
           'div',
           { class: 'watch-text' },
           h('div', { class: 'watch-label', 'data-testid': 'watch-label', text: w.label || '(未命名 unnamed)' }),
           h('div', { class: 'watch-summary', 'data-testid': 'watch-summary', text: core.watch_summary(JSON.stringify(w)) }),
         ),
+        pause,
         del,
       );
     }),
   );
+}
+
+async function pauseWatch(w, paused, button) {
+  button.disabled = true;
+  const reply = await hostRequest('watch_pause', { id: w.id, paused });
+  if (!reply.ok) {
+    $('#list-message').textContent = `${paused ? '暂停' : '恢复'}失败 Could not ${paused ? 'pause' : 'resume'}: ${reply.error.message}`;
+    button.disabled = false;
+    return;
+  }
+  await loadWatches();
 }
 
 async function deleteWatch(w, button) {
@@ -88,6 +114,29 @@ async function deleteWatch(w, button) {
     return;
   }
   await loadWatches();
+}
+
+// ---- notifications --------------------------------------------------------------------
+
+async function loadOutbox() {
+  const reply = await hostRequest('outbox_status');
+  const section = $('#notify-section');
+  if (!reply.ok) {
+    section.hidden = false;
+    $('#notify-message').textContent = `无法读取通知状态 Could not read the notification status: ${reply.error.message}`;
+    $('#notify-channels').replaceChildren();
+    $('#notify-failures').replaceChildren();
+    return;
+  }
+  const view = JSON.parse(core.outbox_view(JSON.stringify(reply.data)));
+  section.hidden = false;
+  $('#notify-message').textContent = view.channels.length ? '' : '未启用通知渠道（在设置中添加）。No channel is on: add one in Settings.';
+  $('#notify-channels').replaceChildren(
+    ...view.channels.map((c) => h('li', { class: `notify-item ${c.state}`, 'data-testid': 'notify-channel', 'data-channel': c.channel, 'data-state': c.state, text: c.text })),
+  );
+  $('#notify-failures').replaceChildren(
+    ...view.failures.map((f) => h('li', { class: 'notify-item error', 'data-testid': 'notify-failure', 'data-channel': f.channel, text: f.text })),
+  );
 }
 
 // ---- form ---------------------------------------------------------------------------
@@ -194,6 +243,8 @@ async function submit(event) {
 // ---- start ----------------------------------------------------------------------------
 
 async function main() {
+  // The person is looking now: the findings counted on the badge are seen.
+  ask({ type: 'badge.clear' });
   await coreReady;
   platformList = JSON.parse(core.platforms()).filter((p) => p.watchable);
   $('#platform').replaceChildren(...platformList.map((p) => h('option', { value: p.id, text: p.name })));
@@ -209,7 +260,10 @@ async function main() {
   onBackgroundMessage({
     status: showStatus,
     event: (e) => {
-      if (e.event === 'watch_event' && connected) loadWatches();
+      if (e.event === 'watch_event' && connected) {
+        loadWatches();
+        loadOutbox();
+      }
     },
   });
   showStatus(await hostStatus(true));

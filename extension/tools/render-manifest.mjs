@@ -3,6 +3,9 @@
 // workspace Cargo.toml (the extension and host share one version) and ${DEV_KEY} from
 // extension/dev-key.pub.b64 (the fixed public key that pins the dev extension id).
 //
+// Merging: objects merge key by key, arrays are joined (a browser's "permissions" add to
+// the common ones), anything else in the browser's part replaces the common value.
+//
 // Usage: node extension/tools/render-manifest.mjs <chrome|firefox> <out/manifest.json>
 
 import fs from 'node:fs';
@@ -23,7 +26,9 @@ function workspaceVersion() {
 function merge(base, extra) {
   const out = { ...base };
   for (const [k, v] of Object.entries(extra)) {
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && typeof out[k] === 'object' ? merge(out[k], v) : v;
+    if (Array.isArray(v) && Array.isArray(out[k])) out[k] = [...new Set([...out[k], ...v])];
+    else if (v && typeof v === 'object' && !Array.isArray(v) && out[k] && typeof out[k] === 'object') out[k] = merge(out[k], v);
+    else out[k] = v;
   }
   return out;
 }

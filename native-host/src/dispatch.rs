@@ -6,11 +6,15 @@
 //! command with the same plain-words error; it tries the database again on each command,
 //! so a lock released or a disk freed is picked up without a restart.
 
+use crate::outbox::{new_notice_id, Deliver};
 use crate::paths;
+use crate::settings;
 use crate::store::Store;
 use haoyuan_core::date::Date;
+use haoyuan_core::notify::{self, Channel, DeliveryError, Notice};
 use haoyuan_core::protocol::{
-    Deleted, ErrorBody, ErrorCode, Event, Hello, Request, DEFAULT_PAGE, MAX_PAGE, PROTOCOL_MAJOR,
+    ChannelsView, Deleted, ErrorBody, ErrorCode, Event, Hello, Request, TestResult, DEFAULT_PAGE,
+    MAX_PAGE, PROTOCOL_MAJOR,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -54,7 +58,31 @@ pub struct Host {
     store: Option<Store>,
     store_error: Option<ErrorBody>,
     clock: Box<dyn Fn() -> i64>,
+    /// Sends `send_test` messages (and is what the outbox sender uses).
+    deliver: Box<dyn Deliver>,
+    /// Tells this process's outbox sender that something was queued.
+    wake: Option<std::sync::mpsc::Sender<()>>,
 }
+
+/// A deliverer for hosts built without channels (tests of other parts).
+struct NoChannels;
+
+impl Deliver for NoChannels {
+    fn deliver(
+        &mut self,
+        channel: Channel,
+        _: &notify::ChannelSettings,
+        _: &Notice,
+    ) -> Result<String, DeliveryError> {
+        Err(DeliveryError::permanent(format!(
+            "{} cannot be used by this host",
+            channel.id()
+        )))
+    }
+}
+
+/// History kinds the host itself records; `event_record` may not forge them.
+const HOST_KINDS: [&str; 5] = ["created", "updated", "deleted", "paused", "resumed"];
 
 /// The current Unix time in milliseconds.
 pub fn now_ms() -> i64 {
@@ -77,9 +105,140 @@ impl Host {
             store: None,
             store_error: None,
             clock,
+            deliver: Box::new(NoChannels),
+            wake: None,
         };
         let _ = host.store();
         host
+    }
+
+    /// Sends through real channels and wakes this process's outbox sender.
+    pub fn with_channels(
+        mut self,
+        deliver: Box<dyn Deliver>,
+        wake: std::sync::mpsc::Sender<()>,
+    ) -> Host {
+        self.deliver = deliver;
+        self.wake = Some(wake);
+        self
+    }
+
+    fn channel_settings(&self) -> Result<notify::ChannelSettings, ErrorBody> {
+        settings::load(&self.data_dir).map_err(|e| ErrorBody::new(ErrorCode::StoreFailed, e))
+    }
+
+    fn channels_view(s: &notify::ChannelSettings) -> ChannelsView {
+        let (settings, secrets_set) = s.redacted();
+        ChannelsView {
+            settings,
+            secrets_set,
+        }
+    }
+
+    fn record(
+        &mut self,
+        watch_id: String,
+        kind: String,
+        message: String,
+        data: Value,
+        now: i64,
+    ) -> Handled {
+        let valid_kind = !kind.is_empty()
+            && kind.len() <= 32
+            && kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+            && !HOST_KINDS.contains(&kind.as_str());
+        if !valid_kind {
+            return Handled::from::<()>(
+                Err(ErrorBody::new(
+                    ErrorCode::BadParams,
+                    format!("“{kind}” is not a kind of event the extension may record"),
+                )),
+                Vec::new(),
+            );
+        }
+        if message.chars().count() > 2000 || data.to_string().len() > 16 * 1024 {
+            return Handled::from::<()>(
+                Err(ErrorBody::new(
+                    ErrorCode::BadParams,
+                    "the event is too large",
+                )),
+                Vec::new(),
+            );
+        }
+        let settings = match self.channel_settings() {
+            Ok(s) => s,
+            Err(e) => return Handled::from::<()>(Err(e), Vec::new()),
+        };
+        let watch = match self
+            .store()
+            .and_then(|s| s.get_watch(&watch_id).map_err(ErrorBody::from))
+        {
+            Ok(Some(w)) => Some(w),
+            Ok(None) if kind == "sync_result" => None,
+            Ok(None) => return Handled::from::<()>(Err(not_found(&watch_id)), Vec::new()),
+            Err(e) => return Handled::from::<()>(Err(e), Vec::new()),
+        };
+        let channels = if notify::notifies(&kind) {
+            settings.enabled()
+        } else {
+            Vec::new()
+        };
+        let lang = settings.language;
+        let mut render = |entry: &haoyuan_core::protocol::HistoryEntry| {
+            Some(notify::render::render(
+                &new_notice_id(),
+                watch.as_ref(),
+                entry,
+                lang,
+            ))
+        };
+        let recorded = self.store().and_then(|s| {
+            s.record_event_with_notice(
+                &watch_id,
+                &kind,
+                &message,
+                &data,
+                now,
+                &channels,
+                &mut render,
+            )
+            .map_err(ErrorBody::from)
+        });
+        match recorded {
+            Ok((entry, queued)) => {
+                if queued.is_some() {
+                    if let Some(w) = &self.wake {
+                        let _ = w.send(());
+                    }
+                }
+                Handled::from(Ok(entry.clone()), vec![Event::WatchEvent(entry)])
+            }
+            Err(e) => Handled::from::<()>(Err(e), Vec::new()),
+        }
+    }
+
+    fn send_test(&mut self, channel: Channel, now: i64) -> Handled {
+        let settings = match self.channel_settings() {
+            Ok(s) => s,
+            Err(e) => return Handled::from::<()>(Err(e), Vec::new()),
+        };
+        if let Err(why) = settings.configured(channel) {
+            return Handled::from::<()>(
+                Err(ErrorBody::new(ErrorCode::ChannelNotConfigured, why)),
+                Vec::new(),
+            );
+        }
+        let notice = notify::render::test_notice(&new_notice_id(), settings.language, now);
+        match self.deliver.deliver(channel, &settings, &notice) {
+            Ok(detail) => Handled::from(Ok(TestResult { channel, detail }), Vec::new()),
+            Err(e) => Handled::from::<()>(
+                Err(ErrorBody::new(
+                    ErrorCode::ChannelFailed,
+                    format!("{} test failed: {}", channel.id(), e.message),
+                )),
+                Vec::new(),
+            ),
+        }
     }
 
     /// The store, opening it if an earlier attempt failed.
@@ -167,17 +326,65 @@ impl Host {
                     Err(e) => Handled::from::<()>(Err(e), Vec::new()),
                 }
             }
-            // Issue 4 commands: wired in by the outbox work in progress.
-            Request::WatchPause { .. }
-            | Request::EventRecord { .. }
-            | Request::ChannelsGet {}
-            | Request::ChannelsPut { .. }
-            | Request::SendTest { .. }
-            | Request::SendTestEmail {}
-            | Request::OutboxStatus {} => Handled::from::<()>(
-                Err(ErrorBody::new(ErrorCode::Internal, "not wired yet")),
+            Request::WatchPause { id, paused } => {
+                match self
+                    .store()
+                    .and_then(|s| s.set_paused(&id, paused, now).map_err(ErrorBody::from))
+                {
+                    Ok(Some((watch, entry))) => {
+                        Handled::from(Ok(watch), vec![Event::WatchEvent(entry)])
+                    }
+                    Ok(None) => Handled::from::<()>(Err(not_found(&id)), Vec::new()),
+                    Err(e) => Handled::from::<()>(Err(e), Vec::new()),
+                }
+            }
+            Request::EventRecord {
+                watch_id,
+                kind,
+                message,
+                data,
+            } => self.record(watch_id, kind, message, data, now),
+            Request::ChannelsGet {} => Handled::from(
+                self.channel_settings().map(|s| Host::channels_view(&s)),
                 Vec::new(),
             ),
+            Request::ChannelsPut {
+                settings: update,
+                clear_secrets,
+            } => {
+                let merged = match self.channel_settings() {
+                    Ok(current) => current.merged(update, &clear_secrets),
+                    // A damaged file is replaced by what the person saves now.
+                    Err(_) => notify::ChannelSettings::default().merged(update, &clear_secrets),
+                };
+                let problems = merged.validate();
+                if !problems.is_empty() {
+                    let message = problems
+                        .iter()
+                        .map(|f| format!("{}: {}", f.field, f.message))
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    let mut body = ErrorBody::new(
+                        ErrorCode::InvalidSettings,
+                        format!("the settings were not saved — {message}"),
+                    );
+                    body.fields = problems;
+                    return Handled::from::<()>(Err(body), Vec::new());
+                }
+                let saved = settings::save(&self.data_dir, &merged)
+                    .map_err(|e| ErrorBody::new(ErrorCode::StoreUnwritable, e))
+                    .map(|()| Host::channels_view(&merged));
+                Handled::from(saved, Vec::new())
+            }
+            Request::SendTest { channel } => self.send_test(channel, now),
+            Request::SendTestEmail {} => self.send_test(Channel::Email, now),
+            Request::OutboxStatus {} => {
+                let status = self.channel_settings().and_then(|cs| {
+                    self.store()
+                        .and_then(|s| s.outbox_status(&cs).map_err(ErrorBody::from))
+                });
+                Handled::from(status, Vec::new())
+            }
             Request::HistoryList {
                 watch_id,
                 before,

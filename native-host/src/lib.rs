@@ -8,13 +8,18 @@
 //! - [`install`]: native-messaging manifests for every browser × OS.
 //! - [`paths`] and [`logging`]: where the data lives, and the log file beside it.
 
+pub mod channels;
 pub mod dispatch;
 pub mod framing;
 pub mod install;
 pub mod logging;
+pub mod mail;
+pub mod outbox;
 pub mod paths;
 pub mod serve;
+pub mod settings;
 pub mod store;
+pub mod webhook;
 
 /// The host's version (the workspace version, shared with the extension).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -57,11 +57,24 @@ fn run_server() -> ExitCode {
         "host {VERSION} serving (pid {})",
         std::process::id()
     ));
-    let mut host = Host::open(&dir);
+    // The outbox sender runs beside the stdio loop for as long as the browser keeps
+    // the host; anything it has not sent stays queued for the next run.
+    let (wake_tx, wake_rx) = std::sync::mpsc::channel();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let (dir, stop) = (dir.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut deliverer = haoyuan_host::channels::Deliverer::default();
+            haoyuan_host::outbox::run_sender(dir, stop, wake_rx, &mut deliverer)
+        });
+    }
+    let mut host = Host::open(&dir)
+        .with_channels(Box::<haoyuan_host::channels::Deliverer>::default(), wake_tx);
     let stdin = std::io::stdin().lock();
     let stdout = std::io::stdout().lock();
     match serve::serve(stdin, stdout, &mut |req| host.handle(req)) {
         Ok(end) => {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
             logging::info(&format!("host stopped: {end:?}"));
             ExitCode::SUCCESS
         }

@@ -60,6 +60,13 @@ const MIGRATIONS: &[&str] = &[
         updated_at      INTEGER NOT NULL
     );
     CREATE INDEX outbox_due ON outbox (state, next_attempt_at);",
+    // Version 2: outbox leases (a sender claims a message; a crashed sender's claim is
+    // taken over), when it was sent and what the server answered.
+    "ALTER TABLE outbox ADD COLUMN lease_until INTEGER;
+    ALTER TABLE outbox ADD COLUMN lease_owner TEXT;
+    ALTER TABLE outbox ADD COLUMN sent_at INTEGER;
+    ALTER TABLE outbox ADD COLUMN detail TEXT;
+    CREATE INDEX outbox_by_channel ON outbox (channel, state);",
 ];
 
 /// A store failure, already in the protocol's terms: a stable code and a sentence that
@@ -151,14 +158,14 @@ impl From<StoreError> for ErrorBody {
 }
 
 /// A function that maps SQLite failures on the database at `path`.
-fn sql(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+pub(crate) fn sql(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
     move |e| StoreError::from_sqlite(path, e)
 }
 
 /// The open database.
 pub struct Store {
-    conn: Connection,
-    path: PathBuf,
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
 }
 
 impl std::fmt::Debug for Store {
@@ -376,6 +383,47 @@ impl Store {
         Ok(Some(event))
     }
 
+    /// Pauses or resumes a watch and records `paused` / `resumed` in the same
+    /// transaction. `Ok(None)` when there is no such watch.
+    pub fn set_paused(
+        &mut self,
+        id: &str,
+        paused: bool,
+        now_ms: i64,
+    ) -> Result<Option<(Watch, HistoryEntry)>, StoreError> {
+        let Some(mut watch) = self.get_watch(id)? else {
+            return Ok(None);
+        };
+        watch.paused = paused;
+        watch.updated_at = now_ms;
+        let path = self.path.as_path();
+        let map = sql(path);
+        let json = serde_json::to_string(&watch).map_err(|e| {
+            StoreError::new(
+                ErrorCode::StoreFailed,
+                format!("the watch could not be encoded: {e}"),
+            )
+        })?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&map)?;
+        tx.execute(
+            "UPDATE watches SET json = ?1, updated_at = ?2 WHERE id = ?3",
+            params![json, now_ms, id],
+        )
+        .map_err(&map)?;
+        let (kind, verb) = if paused {
+            ("paused", "paused")
+        } else {
+            ("resumed", "resumed")
+        };
+        let message = format!("Watch {verb}: {}", watch.target.summary());
+        let event = insert_event(&tx, path, id, kind, &message, &Value::Null, now_ms)?;
+        tx.commit().map_err(&map)?;
+        Ok(Some((watch, event)))
+    }
+
     /// Records something that happened to a watch.
     pub fn record_event(
         &mut self,
@@ -522,7 +570,7 @@ fn describe(w: &Watch) -> String {
 }
 
 /// Inserts one event row and returns it.
-fn insert_event(
+pub(crate) fn insert_event(
     conn: &Connection,
     path: &Path,
     watch_id: &str,
@@ -852,6 +900,7 @@ mod tests {
                 "events",
                 "events_by_watch",
                 "outbox",
+                "outbox_by_channel",
                 "outbox_due",
                 "watches"
             ]

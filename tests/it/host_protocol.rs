@@ -13,14 +13,14 @@ const HOST: &str = env!("CARGO_BIN_EXE_haoyuan-host");
 const WAIT: Duration = Duration::from_secs(20);
 
 /// One host process with a reader thread collecting its stdout frames.
-struct HostProc {
+pub struct HostProc {
     child: Child,
     stdin: Option<ChildStdin>,
     frames: Receiver<Result<Value, String>>,
 }
 
 impl HostProc {
-    fn start(home: &Path, args: &[&str]) -> HostProc {
+    pub fn start(home: &Path, args: &[&str]) -> HostProc {
         let mut child = Command::new(HOST)
             .args(args)
             .env("HAOYUAN_HOME", home)
@@ -66,17 +66,17 @@ impl HostProc {
         }
     }
 
-    fn send_raw(&mut self, bytes: &[u8]) {
+    pub fn send_raw(&mut self, bytes: &[u8]) {
         let stdin = self.stdin.as_mut().unwrap();
         stdin.write_all(bytes).unwrap();
         stdin.flush().unwrap();
     }
 
-    fn send(&mut self, msg: Value) {
+    pub fn send(&mut self, msg: Value) {
         self.send_raw(&frame(msg.to_string().as_bytes()));
     }
 
-    fn recv(&mut self) -> Value {
+    pub fn recv(&mut self) -> Value {
         self.frames
             .recv_timeout(WAIT)
             .expect("no frame from the host")
@@ -84,7 +84,7 @@ impl HostProc {
     }
 
     /// Sends a request and returns its reply, collecting events sent after it.
-    fn call(&mut self, id: u64, cmd: &str, params: Value) -> (Value, Vec<Value>) {
+    pub fn call(&mut self, id: u64, cmd: &str, params: Value) -> (Value, Vec<Value>) {
         self.send(json!({"id": id, "cmd": cmd, "params": params}));
         let reply = self.recv();
         assert_eq!(reply["id"], id, "reply to the wrong request: {reply}");
@@ -96,14 +96,14 @@ impl HostProc {
         (reply, events)
     }
 
-    fn ok(&mut self, id: u64, cmd: &str, params: Value) -> Value {
+    pub fn ok(&mut self, id: u64, cmd: &str, params: Value) -> Value {
         let (reply, _) = self.call(id, cmd, params);
         assert_eq!(reply["ok"], true, "{cmd} failed: {reply}");
         reply["data"].clone()
     }
 
     /// Closes stdin and waits for the exit status, checking stdout held only frames.
-    fn finish(mut self) -> ExitStatus {
+    pub fn finish(mut self) -> ExitStatus {
         drop(self.stdin.take());
         let status = wait_timeout(&mut self.child);
         while let Ok(f) = self.frames.recv_timeout(Duration::from_millis(200)) {
@@ -136,7 +136,7 @@ fn frame(body: &[u8]) -> Vec<u8> {
     v
 }
 
-fn watch(label: &str) -> Value {
+pub fn watch(label: &str) -> Value {
     json!({
         "label": label,
         "target": {"platform": "114yygh", "hos_code": "1", "first_dept_code": "200039602", "second_dept_code": "200039608",
@@ -147,7 +147,7 @@ fn watch(label: &str) -> Value {
 }
 
 /// The window above must stay within the allowed length whatever today is.
-fn fit_window(mut w: Value) -> Value {
+pub fn fit_window(mut w: Value) -> Value {
     let today = haoyuan_core::date::Date::from_unix_ms(haoyuan_host::dispatch::now_ms(), 480);
     let end = haoyuan_core::date::Date::from_days(today.to_days() + 30);
     w["window"] = json!({"start": today.to_string(), "end": end.to_string()});

@@ -3,3 +3,7 @@
 
 mod host_protocol;
 mod installer;
+mod mail;
+mod outbox;
+mod smtp_server;
+mod webhooks;

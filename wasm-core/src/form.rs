@@ -12,7 +12,11 @@
 //!   extension's JS never writes protocol JSON by hand.
 
 use crate::date::Date;
-use crate::protocol::{self, ErrorBody, ErrorCode, Hello, HostMessage, PROTOCOL_MAJOR};
+use crate::notify::render::scrub;
+use crate::notify::{Channel, ChannelSettings};
+use crate::protocol::{
+    self, ErrorBody, ErrorCode, Hello, HistoryEntry, HostMessage, PROTOCOL_MAJOR,
+};
 use crate::watch::{
     DateWindow, FieldError, Filters, Interval, Mode, Period, Platform, Target, Watch,
 };
@@ -592,9 +596,138 @@ fn mismatch_message(host_major: u64, host_version: Option<&str>) -> String {
     )
 }
 
+/// The type of one command parameter, as [`encode_request`] checks it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Param {
+    /// A string (required).
+    Str,
+    /// A string or `null`, may be absent.
+    OptStr,
+    /// `true` or `false` (required).
+    Bool,
+    /// A whole number 0 ..= u32::MAX, `null` or absent.
+    OptU32,
+    /// A whole number in i64, `null` or absent.
+    OptI64,
+    /// Any JSON value, may be absent.
+    Any,
+    /// An array of strings, may be absent.
+    StrList,
+    /// A [`Watch`] (required).
+    Watch,
+    /// A [`ChannelSettings`] (required).
+    Settings,
+    /// A channel id, e.g. `email` (required).
+    Channel,
+}
+
+/// The params of every command of [`protocol::Request`], in the order of
+/// `Request::COMMANDS`. A unit test holds this table to the protocol's own parser
+/// (`protocol::parse_request`, which the host uses) over accepted and refused samples of
+/// every command, so the two cannot drift apart silently.
+///
+/// Why not call `parse_request` here: its derived `Deserialize` for the adjacently
+/// tagged `Request` instantiates every params type twice (buffered and direct), which
+/// costs the wasm module ~150 KB — half of its size budget.
+const PARAMS: [(&str, &[(&str, Param)]); 13] = [
+    ("hello", &[]),
+    ("watch_put", &[("watch", Param::Watch)]),
+    ("watch_get", &[("id", Param::Str)]),
+    (
+        "watch_list",
+        &[("after", Param::OptStr), ("limit", Param::OptU32)],
+    ),
+    ("watch_delete", &[("id", Param::Str)]),
+    (
+        "history_list",
+        &[
+            ("watch_id", Param::Str),
+            ("before", Param::OptI64),
+            ("limit", Param::OptU32),
+        ],
+    ),
+    (
+        "watch_pause",
+        &[("id", Param::Str), ("paused", Param::Bool)],
+    ),
+    (
+        "event_record",
+        &[
+            ("watch_id", Param::Str),
+            ("kind", Param::Str),
+            ("message", Param::Str),
+            ("data", Param::Any),
+        ],
+    ),
+    ("channels_get", &[]),
+    (
+        "channels_put",
+        &[
+            ("settings", Param::Settings),
+            ("clear_secrets", Param::StrList),
+        ],
+    ),
+    ("send_test", &[("channel", Param::Channel)]),
+    ("send_test_email", &[]),
+    ("outbox_status", &[]),
+];
+
+/// Checks one parameter's value; `None` when it is absent.
+fn check_param(name: &str, kind: Param, value: Option<&Value>) -> Result<(), String> {
+    let shown = |v: &Value| {
+        let mut t = v.to_string();
+        if t.len() > 40 {
+            t.truncate(t.char_indices().nth(37).map_or(t.len(), |(i, _)| i));
+            t.push('…');
+        }
+        t
+    };
+    let Some(v) = value else {
+        return match kind {
+            Param::Str | Param::Bool | Param::Watch | Param::Settings | Param::Channel => {
+                Err(format!("missing field `{name}`"))
+            }
+            _ => Ok(()),
+        };
+    };
+    let ok = match kind {
+        Param::Str => v.is_string(),
+        Param::OptStr => v.is_string() || v.is_null(),
+        Param::Bool => v.is_boolean(),
+        Param::OptU32 => v.is_null() || v.as_u64().is_some_and(|n| n <= u64::from(u32::MAX)),
+        Param::OptI64 => v.is_null() || v.is_i64(),
+        Param::Any => true,
+        Param::StrList => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
+        Param::Watch => {
+            return serde_json::from_value::<Watch>(v.clone())
+                .map(drop)
+                .map_err(|e| format!("{name}: {e}"))
+        }
+        Param::Settings => {
+            return serde_json::from_value::<ChannelSettings>(v.clone())
+                .map(drop)
+                .map_err(|e| format!("{name}: {e}"))
+        }
+        Param::Channel => serde_json::from_value::<Channel>(v.clone()).is_ok(),
+    };
+    if ok {
+        return Ok(());
+    }
+    let expected = match kind {
+        Param::Str => "a string",
+        Param::OptStr => "a string or null",
+        Param::Bool => "true or false",
+        Param::OptU32 => "a whole number from 0 to 4294967295",
+        Param::OptI64 => "a whole number",
+        Param::StrList => "a list of strings",
+        _ => "one of email, webhook, bark, serverchan, dingtalk, feishu, telegram",
+    };
+    Err(format!("`{name}` is {}, expected {expected}", shown(v)))
+}
+
 /// Builds a request frame's JSON text from a command and its params' JSON text (empty
-/// means no params), checking it exactly as the host will: an unknown command or bad
-/// params fail here, before anything is sent.
+/// means no params), checking it as the host will: an unknown command or bad params
+/// fail here, before anything is sent.
 pub fn encode_request(id: u32, cmd: &str, params_json: &str) -> Result<String, ErrorBody> {
     let params: Value = if params_json.trim().is_empty() {
         json!({})
@@ -606,10 +739,33 @@ pub fn encode_request(id: u32, cmd: &str, params_json: &str) -> Result<String, E
             )
         })?
     };
-    let text = json!({"id": id, "cmd": cmd, "params": params}).to_string();
-    let envelope = protocol::parse_request(&text);
-    let request = envelope.request?;
-    Ok(protocol::request_json(&json!(id), &request))
+    let Some((_, fields)) = PARAMS.iter().find(|(c, _)| *c == cmd) else {
+        return Err(ErrorBody::new(
+            ErrorCode::UnknownCommand,
+            format!("unknown command \"{cmd}\""),
+        ));
+    };
+    let bad =
+        |m: String| ErrorBody::new(ErrorCode::BadParams, format!("bad params for {cmd}: {m}"));
+    let params = match params {
+        Value::Null => json!({}),
+        Value::Object(obj) => {
+            if let Some(k) = obj.keys().find(|k| !fields.iter().any(|(n, _)| n == k)) {
+                return Err(bad(format!("unknown field `{k}`")));
+            }
+            for (name, kind) in fields.iter() {
+                check_param(name, *kind, obj.get(*name)).map_err(bad)?;
+            }
+            Value::Object(obj)
+        }
+        _ => {
+            return Err(ErrorBody::new(
+                ErrorCode::BadParams,
+                format!("\"params\" of {cmd} must be an object"),
+            ))
+        }
+    };
+    Ok(json!({"id": id, "cmd": cmd, "params": params}).to_string())
 }
 
 /// [`encode_request`] as JSON: `{"ok": true, "frame": "<text>"}` or
@@ -644,6 +800,573 @@ pub fn decode_host_message(text: &str) -> Value {
         }
         Err(message) => json!({"kind": "invalid", "message": message}),
     }
+}
+
+// ---- notifications ----------------------------------------------------------------------
+
+/// Whether events of this history kind raise a desktop notification (the same kinds
+/// the host writes to its outbox: [`crate::notify::NOTIFY_KINDS`]).
+pub fn event_notifies(kind: &str) -> bool {
+    crate::notify::notifies(kind)
+}
+
+/// What a notifying history kind is called on screen.
+fn kind_title(kind: &str) -> &'static str {
+    match kind {
+        "slot_seen" => "发现号源 Slot found",
+        "booking_submitted" => "已提交预约 Booking submitted",
+        "booked" => "预约成功 Booked",
+        "booking_failed" => "预约失败 Booking failed",
+        "outcome_unknown" => "结果未知 Outcome unknown — check the site",
+        "session_expired" => "需要重新登录 Sign in again",
+        "sync_result" => "同步结果 Sync result",
+        _ => "号源 Haoyuan",
+    }
+}
+
+/// A desktop notification for one history entry, as the background script raises it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DesktopNotice {
+    /// `haoyuan-<seq>`: one per history entry, so the same entry told twice replaces
+    /// its notification instead of adding a second one.
+    pub id: String,
+    pub seq: i64,
+    pub watch_id: String,
+    pub kind: String,
+    /// What happened and for which watch, e.g. `发现号源 Slot found · 协和眼科`.
+    pub title: String,
+    /// Where and when (`114 · 北京协和医院 · 眼科 · 2026-12-03 上午`), then the entry's
+    /// sentence; ID, phone and card numbers masked as in every message
+    /// ([`crate::notify::render::scrub`]).
+    pub message: String,
+    /// The booking page from the event's data (http or https only), for "open booking page".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// A live finding (a slot seen), counted on the toolbar badge until the popup is opened.
+    pub live: bool,
+    /// Stays on screen until the person acts: everything that needs them now.
+    pub sticky: bool,
+}
+
+/// An http(s) address from event data, or nothing: a notification never opens any
+/// other kind of URL.
+fn booking_url(v: Option<&Value>) -> Option<String> {
+    let url = v?.as_str()?.trim();
+    let lower = url.to_ascii_lowercase();
+    let ok = (lower.starts_with("https://") || lower.starts_with("http://"))
+        && url.len() <= 2048
+        && url.len() > "https://".len()
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    ok.then(|| url.to_string())
+}
+
+/// The desktop notification for a history entry, or `None` when its kind is not told.
+/// `watch` is the entry's watch when the host still has it.
+pub fn desktop_notice(entry: &HistoryEntry, watch: Option<&Watch>) -> Option<DesktopNotice> {
+    if !event_notifies(&entry.kind) {
+        return None;
+    }
+    let who = match watch {
+        Some(w) if !w.label.trim().is_empty() => w.label.trim().to_string(),
+        Some(w) => w.target.summary(),
+        None => format!("监控 watch {}", entry.watch_id),
+    };
+    let text = |k: &str| {
+        entry
+            .data
+            .get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    let mut place: Vec<String> = watch.map(|w| w.target.summary()).into_iter().collect();
+    let when: Vec<&str> = [
+        text("date"),
+        text("period").map(|p| match p {
+            "morning" => "上午",
+            "afternoon" => "下午",
+            "evening" => "晚上",
+            other => other,
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !when.is_empty() {
+        place.push(when.join(" "));
+    }
+    let mut lines = Vec::new();
+    if !place.is_empty() {
+        lines.push(place.join(" · "));
+    }
+    if !entry.message.trim().is_empty() {
+        lines.push(entry.message.trim().to_string());
+    }
+    let mut message = scrub(&lines.join("\n"));
+    if message.chars().count() > 300 {
+        message = message.chars().take(299).collect::<String>() + "…";
+    }
+    Some(DesktopNotice {
+        id: format!("haoyuan-{}", entry.seq),
+        seq: entry.seq,
+        watch_id: entry.watch_id.clone(),
+        kind: entry.kind.clone(),
+        title: scrub(&format!("{} · {who}", kind_title(&entry.kind))),
+        message,
+        url: booking_url(entry.data.get("url")),
+        live: entry.kind == "slot_seen",
+        sticky: !matches!(entry.kind.as_str(), "booking_submitted" | "sync_result"),
+    })
+}
+
+/// [`desktop_notice`] on JSON text (the `watch_event` data, and the watch or empty):
+/// `{"notify": false}` or `{"notify": true, "id", "title", "message", "url"?, …}`.
+pub fn desktop_notice_json(entry_json: &str, watch_json: &str) -> Value {
+    let entry = match serde_json::from_str::<Value>(entry_json)
+        .and_then(serde_json::from_value::<HistoryEntry>)
+    {
+        Ok(e) => e,
+        Err(e) => return json!({"notify": false, "error": format!("unreadable event: {e}")}),
+    };
+    let watch = serde_json::from_str::<Value>(watch_json)
+        .and_then(serde_json::from_value::<Watch>)
+        .ok();
+    match desktop_notice(&entry, watch.as_ref()) {
+        Some(n) => {
+            let mut v = serde_json::to_value(n).unwrap_or(Value::Null);
+            if let Value::Object(o) = &mut v {
+                o.insert("notify".into(), json!(true));
+            }
+            v
+        }
+        None => json!({"notify": false}),
+    }
+}
+
+/// The Chinese and English names of a channel.
+pub fn channel_names(c: Channel) -> (&'static str, &'static str) {
+    match c {
+        Channel::Email => ("邮件", "Email"),
+        Channel::Webhook => ("Webhook", "Webhook"),
+        Channel::Bark => ("Bark", "Bark"),
+        Channel::Serverchan => ("Server酱", "ServerChan"),
+        Channel::Dingtalk => ("钉钉", "DingTalk"),
+        Channel::Feishu => ("飞书", "Feishu"),
+        Channel::Telegram => ("Telegram", "Telegram"),
+    }
+}
+
+fn channel_display(c: Channel) -> String {
+    match channel_names(c) {
+        (zh, en) if zh == en => zh.to_string(),
+        (zh, en) => format!("{zh} {en}"),
+    }
+}
+
+/// How an input of the channel settings form turns into a settings value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingKind {
+    /// A checkbox: `true`/`false`.
+    Checkbox,
+    /// Trimmed text.
+    Text,
+    /// Trimmed text never shown back (the host returns secrets blank): a password input
+    /// with "已设置 set" when the host has one, and a "clear" box.
+    Secret,
+    /// A whole number; empty means the default (0).
+    Number,
+    /// One of `options`.
+    Select,
+    /// Addresses separated by commas (or spaces, semicolons).
+    List,
+}
+
+/// One input of the channel settings form.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SettingField {
+    /// Dotted path into [`ChannelSettings`], e.g. `email.port`; the host's
+    /// `invalid_settings` errors name fields the same way.
+    pub path: &'static str,
+    pub label: &'static str,
+    pub kind: SettingKind,
+    pub placeholder: &'static str,
+    /// The values of a `select`.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub options: &'static [&'static str],
+}
+
+/// One channel's part of the settings form.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChannelForm {
+    pub channel: Channel,
+    pub name: String,
+    /// Whether it has a "send test" button (`send_test_email` for email).
+    pub test_cmd: &'static str,
+    pub fields: Vec<SettingField>,
+}
+
+const fn setting(
+    path: &'static str,
+    label: &'static str,
+    kind: SettingKind,
+    placeholder: &'static str,
+) -> SettingField {
+    SettingField {
+        path,
+        label,
+        kind,
+        placeholder,
+        options: &[],
+    }
+}
+
+/// The settings form of every channel, in display order (the page renders it from this).
+pub fn channel_forms() -> Vec<ChannelForm> {
+    use SettingKind::*;
+    let on = |path| setting(path, "启用 Enabled", Checkbox, "");
+    let forms: [(Channel, Vec<SettingField>); 7] = [
+        (
+            Channel::Email,
+            vec![
+                on("email.enabled"),
+                setting("email.host", "SMTP 服务器 Server", Text, "smtp.example.com"),
+                setting("email.port", "端口 Port", Number, "587"),
+                SettingField {
+                    options: &["starttls", "tls", "none"],
+                    ..setting("email.security", "加密 Security", Select, "")
+                },
+                setting("email.username", "用户名 Username", Text, "me@example.com"),
+                setting("email.password", "密码 Password", Secret, ""),
+                setting(
+                    "email.from",
+                    "发件人 From",
+                    Text,
+                    "Haoyuan <me@example.com>",
+                ),
+                setting(
+                    "email.to",
+                    "收件人 To (逗号分隔 comma-separated)",
+                    List,
+                    "me@example.com, family@example.com",
+                ),
+                setting("email.timeout_secs", "超时 Timeout (s)", Number, "15"),
+                setting(
+                    "email.ca_file",
+                    "CA 证书文件 CA file (optional)",
+                    Text,
+                    "/path/to/ca.pem",
+                ),
+            ],
+        ),
+        (
+            Channel::Webhook,
+            vec![
+                on("webhook.enabled"),
+                setting(
+                    "webhook.url",
+                    "地址 URL",
+                    Secret,
+                    "https://example.com/hook",
+                ),
+            ],
+        ),
+        (
+            Channel::Bark,
+            vec![
+                on("bark.enabled"),
+                setting("bark.server", "服务器 Server", Text, "https://api.day.app"),
+                setting("bark.key", "设备密钥 Device key", Secret, ""),
+            ],
+        ),
+        (
+            Channel::Serverchan,
+            vec![
+                on("serverchan.enabled"),
+                setting("serverchan.send_key", "SendKey", Secret, "SCT…"),
+                setting(
+                    "serverchan.server",
+                    "服务器 Server (optional)",
+                    Text,
+                    "https://sctapi.ftqq.com",
+                ),
+            ],
+        ),
+        (
+            Channel::Dingtalk,
+            vec![
+                on("dingtalk.enabled"),
+                setting(
+                    "dingtalk.webhook",
+                    "机器人地址 Robot webhook",
+                    Secret,
+                    "https://oapi.dingtalk.com/robot/send?access_token=…",
+                ),
+                setting("dingtalk.secret", "加签密钥 Signing secret", Secret, "SEC…"),
+            ],
+        ),
+        (
+            Channel::Feishu,
+            vec![
+                on("feishu.enabled"),
+                setting(
+                    "feishu.webhook",
+                    "机器人地址 Robot webhook",
+                    Secret,
+                    "https://open.feishu.cn/open-apis/bot/v2/hook/…",
+                ),
+                setting("feishu.secret", "签名密钥 Signing secret", Secret, ""),
+            ],
+        ),
+        (
+            Channel::Telegram,
+            vec![
+                on("telegram.enabled"),
+                setting("telegram.bot_token", "Bot token", Secret, "123456:ABC…"),
+                setting("telegram.chat_id", "Chat ID", Text, "123456789"),
+                setting(
+                    "telegram.api_base",
+                    "API 地址 API base (optional)",
+                    Text,
+                    "https://api.telegram.org",
+                ),
+            ],
+        ),
+    ];
+    forms
+        .into_iter()
+        .map(|(channel, fields)| ChannelForm {
+            channel,
+            name: channel_display(channel),
+            test_cmd: if channel == Channel::Email {
+                "send_test_email"
+            } else {
+                "send_test"
+            },
+            fields,
+        })
+        .collect()
+}
+
+fn all_setting_fields() -> Vec<SettingField> {
+    let mut v = vec![SettingField {
+        options: &["zh", "en"],
+        ..setting("language", "语言 Language", SettingKind::Select, "")
+    }];
+    v.extend(channel_forms().into_iter().flat_map(|f| f.fields));
+    v
+}
+
+fn value_at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(v, |v, k| v.get(k))
+}
+
+/// The settings the host returned (`channels_get` / `channels_put` data: settings with
+/// secrets blank, and `secrets_set`) as the form's values by path:
+/// `{"values": {"email.port": "587", "email.enabled": true, …}, "secrets_set": [...]}`.
+pub fn channels_to_form(view: &Value) -> Value {
+    let settings = view.get("settings").cloned().unwrap_or(Value::Null);
+    let mut values = Map::new();
+    for f in all_setting_fields() {
+        let v = value_at(&settings, f.path);
+        let shown = match (f.kind, v) {
+            (SettingKind::Checkbox, v) => json!(v.and_then(Value::as_bool).unwrap_or(false)),
+            // A secret is never shown, even if a host sent one.
+            (SettingKind::Secret, _) => json!(""),
+            (SettingKind::List, Some(Value::Array(a))) => json!(a
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")),
+            (SettingKind::Number, Some(n)) if n.as_u64() == Some(0) => json!(""),
+            (_, Some(Value::String(s))) => json!(s),
+            (_, Some(n @ Value::Number(_))) => json!(n.to_string()),
+            _ => json!(""),
+        };
+        values.insert(f.path.to_string(), shown);
+    }
+    let secrets: Vec<&str> = view
+        .get("secrets_set")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    json!({"values": values, "secrets_set": secrets})
+}
+
+/// The form's values by path (text, or `true`/`false` for checkboxes) and the secrets
+/// the person ticked "clear" for → the `channels_put` params `{"settings", "clear_secrets"}`,
+/// or one message per field that cannot be read. Blank secrets stay blank: the host
+/// keeps the stored ones.
+pub fn channels_from_form(
+    values: &Map<String, Value>,
+    clear: &[String],
+) -> Result<Value, Vec<FieldError>> {
+    let mut settings = Map::new();
+    let mut errs = Vec::new();
+    for f in all_setting_fields() {
+        let raw = values.get(f.path);
+        let value = match f.kind {
+            SettingKind::Checkbox => json!(
+                matches!(raw, Some(Value::Bool(true)))
+                    || matches!(raw, Some(Value::String(s)) if s == "on" || s == "true")
+            ),
+            SettingKind::Number => {
+                let t = text_of(raw);
+                let max = if f.path.ends_with(".port") {
+                    u64::from(u16::MAX)
+                } else {
+                    u64::from(u32::MAX)
+                };
+                match t.parse::<u64>() {
+                    _ if t.is_empty() => json!(0),
+                    Ok(n) if n <= max => json!(n),
+                    _ => {
+                        errs.push(err(
+                            f.path,
+                            format!("“{t}” is not a whole number from 0 to {max}"),
+                        ));
+                        continue;
+                    }
+                }
+            }
+            SettingKind::List => json!(text_of(raw)
+                .split(|c: char| c == ','
+                    || c == '，'
+                    || c == ';'
+                    || c == '；'
+                    || c.is_whitespace())
+                .filter(|x| !x.is_empty())
+                .collect::<Vec<_>>()),
+            SettingKind::Select => {
+                let t = text_of(raw);
+                match f.options.iter().find(|o| **o == t) {
+                    Some(o) => json!(o),
+                    None if t.is_empty() => json!(f.options[0]),
+                    None => {
+                        errs.push(err(
+                            f.path,
+                            format!("choose one of {}", f.options.join(", ")),
+                        ));
+                        continue;
+                    }
+                }
+            }
+            SettingKind::Text | SettingKind::Secret => json!(text_of(raw)),
+        };
+        let mut slot = &mut settings;
+        let mut parts = f.path.split('.').peekable();
+        while let Some(k) = parts.next() {
+            if parts.peek().is_none() {
+                slot.insert(k.to_string(), value);
+                break;
+            }
+            slot = match slot.entry(k.to_string()).or_insert_with(|| json!({})) {
+                Value::Object(o) => o,
+                _ => break,
+            };
+        }
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    let settings = Value::Object(settings);
+    if let Err(e) = serde_json::from_value::<ChannelSettings>(settings.clone()) {
+        return Err(vec![err(
+            "settings",
+            format!("the settings could not be read: {e}"),
+        )]);
+    }
+    let secret_paths = all_setting_fields()
+        .into_iter()
+        .filter(|f| f.kind == SettingKind::Secret)
+        .map(|f| f.path)
+        .collect::<Vec<_>>();
+    let clear: Vec<&str> = clear
+        .iter()
+        .map(String::as_str)
+        .filter(|c| secret_paths.contains(c))
+        .collect();
+    Ok(json!({"settings": settings, "clear_secrets": clear}))
+}
+
+/// [`channels_from_form`] on JSON text `{"values": {...}, "clear": [...]}`:
+/// `{"ok": true, "params": {...}}` or `{"ok": false, "fields": [...]}`.
+pub fn channels_from_form_json(form_json: &str) -> Value {
+    let form = serde_json::from_str::<Value>(form_json).unwrap_or(Value::Null);
+    let values = form
+        .get("values")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let clear: Vec<String> = form
+        .get("clear")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    match channels_from_form(&values, &clear) {
+        Ok(params) => json!({"ok": true, "params": params}),
+        Err(fields) => json!({"ok": false, "fields": fields}),
+    }
+}
+
+/// The popup's notifications block from `outbox_status` data: one line per enabled
+/// channel (`state`: `error` when its last attempt failed, `pending`, `ok`, `idle`) and
+/// one per recent final failure (`邮件未送达: <subject> — <error>`).
+pub fn outbox_view(status: &Value) -> Value {
+    let channels: Vec<Value> = status
+        .get("channels")
+        .and_then(Value::as_array)
+        .map(|a| a.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter(|c| c.get("enabled").and_then(Value::as_bool) == Some(true))
+        .filter_map(|c| {
+            let channel = serde_json::from_value::<Channel>(c.get("channel")?.clone()).ok()?;
+            let name = channel_display(channel);
+            let n = |k: &str| c.get(k).and_then(Value::as_u64).unwrap_or(0);
+            let (state, text) = match c.get("last_error").and_then(Value::as_str) {
+                Some(e) => (
+                    "error",
+                    format!("{name}: 上次发送失败 last attempt failed — {e}"),
+                ),
+                None if n("pending") > 0 => (
+                    "pending",
+                    format!("{name}: {} 条待发送 waiting", n("pending")),
+                ),
+                None if n("sent") > 0 => (
+                    "ok",
+                    format!("{name}: 正常 working · 已发送 {} sent", n("sent")),
+                ),
+                None => (
+                    "idle",
+                    format!("{name}: 已启用 on · 尚未发送 nothing sent yet"),
+                ),
+            };
+            Some(json!({"channel": channel, "state": state, "text": text}))
+        })
+        .collect();
+    let failures: Vec<Value> = status
+        .get("failures")
+        .and_then(Value::as_array)
+        .map(|a| a.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|f| {
+            let channel = serde_json::from_value::<Channel>(f.get("channel")?.clone()).ok()?;
+            let s = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or("");
+            Some(json!({
+                "channel": channel,
+                "id": s("id"),
+                "text": format!("{}未送达: {} — {}", channel_names(channel).0, s("subject"), s("error")),
+            }))
+        })
+        .collect();
+    json!({"channels": channels, "failures": failures})
 }
 
 #[cfg(test)]
@@ -1015,7 +1738,7 @@ mod tests {
         let v: Value = serde_json::from_str(&frame).unwrap();
         assert_eq!(
             v,
-            json!({"id": 3, "cmd": "watch_list", "params": {"after": null, "limit": 10}})
+            json!({"id": 3, "cmd": "watch_list", "params": {"limit": 10}})
         );
         let hello: Value = serde_json::from_str(&encode_request(1, "hello", "").unwrap()).unwrap();
         assert_eq!(hello["cmd"], "hello");
@@ -1060,5 +1783,357 @@ mod tests {
         assert_eq!(r["data"]["watch_id"], "w");
         assert_eq!(decode_host_message("nope")["kind"], "invalid");
         assert_eq!(decode_host_message(r#"{"id": 1}"#)["kind"], "invalid");
+    }
+
+    #[test]
+    fn the_params_table_agrees_with_the_protocol_parser() {
+        // Every command has a row, in the protocol's order.
+        let table: Vec<&str> = PARAMS.iter().map(|(c, _)| *c).collect();
+        assert_eq!(table, protocol::Request::COMMANDS);
+        let watch = json!({"target": {"platform": "pati", "dept_id": "d"},
+            "window": {"start": "2026-11-27", "end": "2026-11-28"}, "interval": {"seconds": 60}});
+        let samples: Vec<(&str, Value)> = vec![
+            ("hello", json!({})),
+            ("hello", json!(null)),
+            ("hello", json!({"x": 1})),
+            ("hello", json!([1])),
+            ("watch_put", json!({"watch": watch})),
+            ("watch_put", json!({})),
+            (
+                "watch_put",
+                json!({"watch": {"target": {"platform": "pati"}}}),
+            ),
+            ("watch_put", json!({"watch": watch, "extra": true})),
+            ("watch_get", json!({"id": "w"})),
+            ("watch_get", json!({"id": 5})),
+            ("watch_get", json!({"id": null})),
+            ("watch_get", json!({})),
+            ("watch_list", json!({})),
+            ("watch_list", json!({"after": "c", "limit": 5})),
+            ("watch_list", json!({"after": null, "limit": null})),
+            ("watch_list", json!({"limit": -1})),
+            ("watch_list", json!({"limit": 5.5})),
+            ("watch_list", json!({"limit": 4294967296u64})),
+            ("watch_list", json!({"limit": "5"})),
+            ("watch_list", json!({"after": 3})),
+            ("watch_delete", json!({"id": "w"})),
+            ("watch_delete", json!({"id": ["w"]})),
+            (
+                "history_list",
+                json!({"watch_id": "w", "before": 9, "limit": 2}),
+            ),
+            ("history_list", json!({"watch_id": "w", "before": -9})),
+            (
+                "history_list",
+                json!({"watch_id": "w", "before": 18446744073709551615u64}),
+            ),
+            ("history_list", json!({"before": 9})),
+            ("watch_pause", json!({"id": "w", "paused": true})),
+            ("watch_pause", json!({"id": "w"})),
+            ("watch_pause", json!({"id": "w", "paused": "yes"})),
+            (
+                "event_record",
+                json!({"watch_id": "w", "kind": "slot_seen", "message": "m"}),
+            ),
+            (
+                "event_record",
+                json!({"watch_id": "w", "kind": "slot_seen", "message": "m", "data": {"date": "2026-12-03"}}),
+            ),
+            (
+                "event_record",
+                json!({"watch_id": "w", "kind": "slot_seen", "message": "m", "data": null}),
+            ),
+            (
+                "event_record",
+                json!({"watch_id": "w", "kind": "slot_seen"}),
+            ),
+            (
+                "event_record",
+                json!({"watch_id": "w", "kind": 3, "message": "m"}),
+            ),
+            ("channels_get", json!({})),
+            ("channels_get", json!({"settings": {}})),
+            ("channels_put", json!({"settings": {}})),
+            (
+                "channels_put",
+                json!({"settings": {"email": {"enabled": true, "port": 25, "to": ["a@b"]}}, "clear_secrets": ["email.password"]}),
+            ),
+            (
+                "channels_put",
+                json!({"settings": {"email": {"port": 70000}}}),
+            ),
+            (
+                "channels_put",
+                json!({"settings": {"email": {"security": "ssl"}}}),
+            ),
+            (
+                "channels_put",
+                json!({"settings": {"email": {"smtp": "x"}}}),
+            ),
+            ("channels_put", json!({"settings": {"language": "fr"}})),
+            (
+                "channels_put",
+                json!({"settings": {}, "clear_secrets": null}),
+            ),
+            (
+                "channels_put",
+                json!({"settings": {}, "clear_secrets": [1]}),
+            ),
+            ("channels_put", json!({})),
+            ("send_test", json!({"channel": "email"})),
+            ("send_test", json!({"channel": "telegram"})),
+            ("send_test", json!({"channel": "pigeon"})),
+            ("send_test", json!({"channel": 1})),
+            ("send_test", json!({})),
+            ("send_test_email", json!({})),
+            ("send_test_email", json!({"to": "x"})),
+            ("outbox_status", json!({})),
+            ("nonsense", json!({})),
+        ];
+        for (cmd, params) in samples {
+            let theirs = protocol::parse_request(
+                &json!({"id": 1, "cmd": cmd, "params": params}).to_string(),
+            )
+            .request
+            .map(|_| ())
+            .map_err(|e| e.code);
+            let ours = encode_request(1, cmd, &params.to_string())
+                .map(|_| ())
+                .map_err(|e| e.code);
+            assert_eq!(ours, theirs, "{cmd} {params}");
+            // And what we send, the host reads as the same request.
+            if let Ok(frame) = encode_request(1, cmd, &params.to_string()) {
+                let e = protocol::parse_request(&frame);
+                assert_eq!(e.id, json!(1));
+                assert_eq!(e.request.unwrap().cmd(), cmd);
+            }
+        }
+    }
+
+    fn entry(kind: &str, data: Value) -> HistoryEntry {
+        HistoryEntry {
+            seq: 42,
+            watch_id: "w-1".into(),
+            at: 1_764_230_400_000,
+            kind: kind.into(),
+            message: "有号 1 个 for 张三 110101199003074578".into(),
+            data,
+        }
+    }
+
+    fn a_watch(label: &str) -> Watch {
+        serde_json::from_value(json!({
+            "id": "w-1", "label": label,
+            "target": {"platform": "114yygh", "hos_code": "1", "first_dept_code": "a",
+                       "second_dept_code": "b", "hos_name": "北京协和医院", "dept_name": "眼科"},
+            "window": {"start": "2026-11-27", "end": "2026-12-03"},
+            "interval": {"seconds": 60, "jitter_pct": 20}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_slot_raises_a_desktop_notice_with_where_when_and_the_booking_page() {
+        let e = entry(
+            "slot_seen",
+            json!({"date": "2026-12-03", "period": "morning", "url": "https://www.114yygh.com/hospital/1/b"}),
+        );
+        let n = desktop_notice(&e, Some(&a_watch("协和眼科"))).unwrap();
+        assert_eq!(n.id, "haoyuan-42");
+        assert_eq!(n.title, "发现号源 Slot found · 协和眼科");
+        assert_eq!(
+            n.message,
+            "114 · 北京协和医院 · 眼科 · 2026-12-03 上午\n有号 1 个 for 张三 1101**********4578"
+        );
+        assert_eq!(
+            n.url.as_deref(),
+            Some("https://www.114yygh.com/hospital/1/b")
+        );
+        assert!(n.live && n.sticky);
+
+        // No label: the target names the watch; no watch at all: its id does.
+        let n = desktop_notice(&e, Some(&a_watch(" "))).unwrap();
+        assert_eq!(n.title, "发现号源 Slot found · 114 · 北京协和医院 · 眼科");
+        let n = desktop_notice(&entry("booked", json!(null)), None).unwrap();
+        assert_eq!(n.title, "预约成功 Booked · 监控 watch w-1");
+        assert_eq!(n.message, "有号 1 个 for 张三 1101**********4578");
+        assert!(!n.live && n.sticky && n.url.is_none());
+        assert!(
+            !desktop_notice(&entry("sync_result", json!({})), None)
+                .unwrap()
+                .sticky
+        );
+
+        // Kinds that are not told, and URLs that are not web pages.
+        for kind in ["created", "updated", "deleted", "paused", "resumed"] {
+            assert!(
+                desktop_notice(&entry(kind, json!({})), None).is_none(),
+                "{kind}"
+            );
+        }
+        for url in [
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "chrome://settings",
+            "https://",
+            "https://a b",
+            "",
+        ] {
+            let n = desktop_notice(&entry("slot_seen", json!({"url": url})), None).unwrap();
+            assert_eq!(n.url, None, "{url}");
+        }
+        for kind in crate::notify::NOTIFY_KINDS {
+            assert!(event_notifies(kind));
+            assert_ne!(kind_title(kind), "号源 Haoyuan", "{kind} has a title");
+        }
+        assert!(!event_notifies("created"));
+    }
+
+    #[test]
+    fn desktop_notice_json_reads_the_event_and_an_optional_watch() {
+        let e = serde_json::to_string(&entry("slot_seen", json!({"date": "2026-12-03"}))).unwrap();
+        let w = serde_json::to_string(&a_watch("")).unwrap();
+        let v = desktop_notice_json(&e, &w);
+        assert_eq!(v["notify"], true);
+        assert_eq!(
+            v["message"].as_str().unwrap().lines().next(),
+            Some("114 · 北京协和医院 · 眼科 · 2026-12-03")
+        );
+        assert_eq!(
+            desktop_notice_json(&e, "")["title"],
+            "发现号源 Slot found · 监控 watch w-1"
+        );
+        assert_eq!(desktop_notice_json("nope", "")["notify"], false);
+        let created = serde_json::to_string(&entry("created", json!(null))).unwrap();
+        assert_eq!(desktop_notice_json(&created, &w), json!({"notify": false}));
+    }
+
+    #[test]
+    fn channel_settings_round_trip_through_the_form_and_secrets_stay_out() {
+        let forms = channel_forms();
+        let ids: Vec<_> = forms.iter().map(|f| f.channel).collect();
+        assert_eq!(ids, Channel::ALL);
+        assert_eq!(forms[0].test_cmd, "send_test_email");
+        assert!(forms[1..].iter().all(|f| f.test_cmd == "send_test"));
+        // Every secret of the core is a secret input, and every input a real settings path.
+        let fields = all_setting_fields();
+        let secret_inputs: Vec<&str> = fields
+            .iter()
+            .filter(|f| f.kind == SettingKind::Secret)
+            .map(|f| f.path)
+            .collect();
+        let mut core_secrets: Vec<&str> = crate::notify::SECRET_FIELDS.to_vec();
+        core_secrets.push(crate::notify::TELEGRAM_SECRET);
+        let mut sorted = secret_inputs.clone();
+        sorted.sort();
+        core_secrets.sort();
+        assert_eq!(sorted, core_secrets);
+        let defaults = serde_json::to_value(ChannelSettings::default()).unwrap();
+        for f in &fields {
+            assert!(
+                value_at(&defaults, f.path).is_some(),
+                "{} is a settings path",
+                f.path
+            );
+        }
+
+        let mut s = ChannelSettings::default();
+        s.language = crate::notify::Lang::En;
+        s.email.enabled = true;
+        s.email.host = "127.0.0.1".into();
+        s.email.port = 2525;
+        s.email.security = crate::notify::SmtpSecurity::None;
+        s.email.password = "hunter2".into();
+        s.email.to = vec!["a@example.com".into(), "b@example.com".into()];
+        s.telegram.chat_id = "99".into();
+        let (red, set) = s.redacted();
+        let view = json!({"settings": red, "secrets_set": set});
+        let form = channels_to_form(&view);
+        assert_eq!(form["values"]["email.port"], "2525");
+        assert_eq!(form["values"]["email.timeout_secs"], "");
+        assert_eq!(form["values"]["email.to"], "a@example.com, b@example.com");
+        assert_eq!(form["values"]["email.enabled"], true);
+        assert_eq!(form["values"]["email.security"], "none");
+        assert_eq!(form["values"]["language"], "en");
+        assert_eq!(form["values"]["email.password"], "");
+        assert_eq!(form["secrets_set"], json!(["email.password"]));
+        // Even a host that sent a secret would not get it into the form.
+        let leaky = json!({"settings": s, "secrets_set": []});
+        assert!(!channels_to_form(&leaky).to_string().contains("hunter2"));
+
+        // Back: the same settings (secrets blank, kept by the host), plus what was cleared.
+        let values = form["values"].as_object().unwrap().clone();
+        let params =
+            channels_from_form(&values, &["email.password".into(), "email.host".into()]).unwrap();
+        let back: ChannelSettings = serde_json::from_value(params["settings"].clone()).unwrap();
+        assert_eq!(back, red);
+        assert_eq!(params["clear_secrets"], json!(["email.password"]));
+        assert!(encode_request(1, "channels_put", &params.to_string()).is_ok());
+
+        // Unreadable numbers and choices are named by path, like the host's invalid_settings.
+        let mut bad = values.clone();
+        bad.insert("email.port".into(), json!("99999"));
+        bad.insert("email.security".into(), json!("ssl"));
+        bad.insert("email.to".into(), json!("x@y.z；w@v.u"));
+        let errs = channels_from_form(&bad, &[]).unwrap_err();
+        let named: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(named, ["email.port", "email.security"]);
+        let json = channels_from_form_json(
+            &json!({"values": {"email.enabled": "on", "email.to": "x@y.z；w@v.u"}}).to_string(),
+        );
+        assert_eq!(json["ok"], true);
+        assert_eq!(json["params"]["settings"]["email"]["enabled"], true);
+        assert_eq!(
+            json["params"]["settings"]["email"]["to"],
+            json!(["x@y.z", "w@v.u"])
+        );
+        assert_eq!(json["params"]["settings"]["email"]["security"], "starttls");
+        assert_eq!(json["params"]["settings"]["language"], "zh");
+    }
+
+    #[test]
+    fn the_outbox_view_names_failing_channels_and_undelivered_messages() {
+        let status = json!({
+            "channels": [
+                {"channel": "email", "enabled": true, "pending": 1, "sent": 3, "failed": 1,
+                 "last_error": "550 5.1.1 no such user", "last_error_at": 5},
+                {"channel": "webhook", "enabled": true, "pending": 2, "sent": 0, "failed": 0},
+                {"channel": "bark", "enabled": true, "pending": 0, "sent": 7, "failed": 0},
+                {"channel": "feishu", "enabled": true, "pending": 0, "sent": 0, "failed": 0},
+                {"channel": "telegram", "enabled": false, "pending": 0, "sent": 0, "failed": 0,
+                 "last_error": "old"},
+                {"channel": "carrier_pigeon", "enabled": true, "pending": 0, "sent": 0, "failed": 0}
+            ],
+            "failures": [{"id": "n-1", "channel": "email", "subject": "114 · 协和 · 眼科 · 发现号源",
+                          "error": "550 5.1.1 no such user", "at": 5}]
+        });
+        let v = outbox_view(&status);
+        let states: Vec<_> = v["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["channel"].as_str().unwrap(), c["state"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("email", "error"),
+                ("webhook", "pending"),
+                ("bark", "ok"),
+                ("feishu", "idle")
+            ]
+        );
+        assert_eq!(
+            v["channels"][0]["text"],
+            "邮件 Email: 上次发送失败 last attempt failed — 550 5.1.1 no such user"
+        );
+        assert_eq!(
+            v["failures"][0]["text"],
+            "邮件未送达: 114 · 协和 · 眼科 · 发现号源 — 550 5.1.1 no such user"
+        );
+        assert_eq!(
+            outbox_view(&json!(null)),
+            json!({"channels": [], "failures": []})
+        );
     }
 }

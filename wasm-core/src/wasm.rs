@@ -85,3 +85,45 @@ pub fn validate_base_url(s: &str) -> String {
     }
     .to_string()
 }
+
+/// Whether events of this history kind raise a desktop notification.
+#[wasm_bindgen]
+pub fn event_notifies(kind: &str) -> bool {
+    form::event_notifies(kind)
+}
+
+/// The desktop notification for a `watch_event`'s data (JSON) and its watch (JSON, or
+/// empty when unknown): `{"notify": false}` or `{"notify": true, "id", "title",
+/// "message", "url"?, "watch_id", "seq", "kind", "live", "sticky"}`.
+#[wasm_bindgen]
+pub fn desktop_notice(entry_json: &str, watch_json: &str) -> String {
+    form::desktop_notice_json(entry_json, watch_json).to_string()
+}
+
+/// The channel settings form, per channel (JSON array of `{channel, name, test_cmd,
+/// fields: [{path, label, kind, placeholder, options?}]}`).
+#[wasm_bindgen]
+pub fn channel_forms() -> String {
+    serde_json::to_string(&form::channel_forms()).unwrap_or_else(|_| "[]".into())
+}
+
+/// `channels_get` data (JSON) → `{"values": {path: value}, "secrets_set": [...]}`.
+#[wasm_bindgen]
+pub fn channels_to_form(view_json: &str) -> String {
+    let view = serde_json::from_str(view_json).unwrap_or(serde_json::Value::Null);
+    form::channels_to_form(&view).to_string()
+}
+
+/// `{"values": {path: value}, "clear": [path]}` → `{"ok": true, "params"}` (the
+/// `channels_put` params) or `{"ok": false, "fields"}`.
+#[wasm_bindgen]
+pub fn channels_from_form(form_json: &str) -> String {
+    form::channels_from_form_json(form_json).to_string()
+}
+
+/// `outbox_status` data (JSON) → `{"channels": [{channel, state, text}], "failures": [{channel, id, text}]}`.
+#[wasm_bindgen]
+pub fn outbox_view(status_json: &str) -> String {
+    let status = serde_json::from_str(status_json).unwrap_or(serde_json::Value::Null);
+    form::outbox_view(&status).to_string()
+}

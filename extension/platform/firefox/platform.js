@@ -2,6 +2,8 @@
 // file to dist/firefox/platform.js; every other file imports `./platform.js` and never
 // checks the browser itself.
 
+import { beep } from './sound.js';
+
 /** The WebExtension API object. */
 export const browserApi = globalThis.browser;
 
@@ -26,4 +28,30 @@ export function portError(port) {
 /** Whether a disconnect reason means the host is not registered for this add-on. */
 export function isNotInstalled(reason) {
   return /no such native application|not allowed|not found/i.test(reason ?? '');
+}
+
+// ---- notifications and sound ---------------------------------------------------------
+
+/**
+ * Firefox notifications have no buttons (passing `buttons` throws), so a notification
+ * offers no actions: clicking it opens the booking page, and "stop this watch" is in
+ * the popup's watch list.
+ */
+export function notificationActions(_notice) {
+  return [];
+}
+
+/** browser.notifications options: Firefox reads only type, title, message and iconUrl. */
+export function notificationOptions(notice, _actions) {
+  return {
+    type: 'basic',
+    iconUrl: browserApi.runtime.getURL('icon-128.png'),
+    title: notice.title,
+    message: notice.message,
+  };
+}
+
+/** Plays the alert sound: Firefox's background is a page with audio of its own. */
+export function playAlert() {
+  return beep();
 }

@@ -45,11 +45,17 @@ pub struct DeliveryError {
 
 impl DeliveryError {
     pub fn permanent(message: impl Into<String>) -> DeliveryError {
-        DeliveryError { permanent: true, message: message.into() }
+        DeliveryError {
+            permanent: true,
+            message: message.into(),
+        }
     }
 
     pub fn transient(message: impl Into<String>) -> DeliveryError {
-        DeliveryError { permanent: false, message: message.into() }
+        DeliveryError {
+            permanent: false,
+            message: message.into(),
+        }
     }
 }
 
@@ -311,9 +317,179 @@ impl ChannelSettings {
     }
 }
 
+fn looks_like_address(a: &str) -> bool {
+    // `Name <user@host>` or `user@host`.
+    let addr = match (a.find('<'), a.rfind('>')) {
+        (Some(i), Some(j)) if i < j => &a[i + 1..j],
+        _ => a,
+    };
+    let addr = addr.trim();
+    match addr.split_once('@') {
+        Some((user, host)) => {
+            !user.is_empty() && !host.is_empty() && !addr.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+fn http_url(u: &str) -> bool {
+    (u.starts_with("https://") || u.starts_with("http://"))
+        && u.len() > "http://".len()
+        && !u.contains(char::is_whitespace)
+}
+
+impl ChannelSettings {
+    /// Problems with the settings of enabled channels, one per field (dotted paths
+    /// such as `email.host`), in words the person can act on.
+    pub fn validate(&self) -> Vec<crate::watch::FieldError> {
+        use crate::watch::FieldError;
+        let mut errs = Vec::new();
+        let mut bad = |field: &str, message: &str| {
+            errs.push(FieldError {
+                field: field.into(),
+                message: message.into(),
+            })
+        };
+        let e = &self.email;
+        if e.enabled {
+            if e.host.trim().is_empty() {
+                bad("email.host", "the SMTP server is required");
+            }
+            if e.from.trim().is_empty() || !looks_like_address(&e.from) {
+                bad(
+                    "email.from",
+                    "the sender must be an address such as haoyuan@example.com",
+                );
+            }
+            if e.to.is_empty() {
+                bad("email.to", "at least one recipient is required");
+            } else if let Some(a) = e.to.iter().find(|a| !looks_like_address(a)) {
+                bad("email.to", &format!("“{a}” is not an email address"));
+            }
+            if e.timeout_secs > 300 {
+                bad("email.timeout_secs", "the timeout is at most 300 seconds");
+            }
+            if e.security == SmtpSecurity::None && !e.password.is_empty() && !is_local_host(&e.host)
+            {
+                bad("email.security", "a password must not be sent unencrypted to another machine: use STARTTLS or TLS");
+            }
+        }
+        for (on, field, url) in [
+            (self.webhook.enabled, "webhook.url", &self.webhook.url),
+            (
+                self.dingtalk.enabled,
+                "dingtalk.webhook",
+                &self.dingtalk.webhook,
+            ),
+            (self.feishu.enabled, "feishu.webhook", &self.feishu.webhook),
+        ] {
+            if on && !http_url(url) {
+                bad(
+                    field,
+                    "a webhook address starting with https:// is required",
+                );
+            }
+        }
+        for (on, field, server) in [
+            (self.bark.enabled, "bark.server", &self.bark.server),
+            (
+                self.serverchan.enabled,
+                "serverchan.server",
+                &self.serverchan.server,
+            ),
+            (
+                self.telegram.enabled,
+                "telegram.api_base",
+                &self.telegram.api_base,
+            ),
+        ] {
+            if on && !server.is_empty() && !http_url(server) {
+                bad(
+                    field,
+                    "the server must start with https:// (leave it empty for the default)",
+                );
+            }
+        }
+        if self.bark.enabled && self.bark.key.trim().is_empty() {
+            bad("bark.key", "the Bark device key is required");
+        }
+        if self.serverchan.enabled && self.serverchan.send_key.trim().is_empty() {
+            bad("serverchan.send_key", "the SendKey is required");
+        }
+        if self.telegram.enabled {
+            if self.telegram.bot_token.trim().is_empty() {
+                bad("telegram.bot_token", "the bot token is required");
+            }
+            if self.telegram.chat_id.trim().is_empty() {
+                bad("telegram.chat_id", "the chat id is required");
+            }
+        }
+        errs
+    }
+
+    /// Whether a channel has what it needs to send (enabled or not): `Err` says what
+    /// is missing.
+    pub fn configured(&self, channel: Channel) -> Result<(), String> {
+        let missing = |what: &str| Err(format!("{} is not set up: {what}", channel.id()));
+        match channel {
+            Channel::Email if self.email.host.trim().is_empty() => missing("no SMTP server"),
+            Channel::Email if self.email.to.is_empty() => missing("no recipient"),
+            Channel::Webhook if self.webhook.url.is_empty() => missing("no webhook address"),
+            Channel::Bark if self.bark.key.is_empty() => missing("no device key"),
+            Channel::Serverchan if self.serverchan.send_key.is_empty() => missing("no SendKey"),
+            Channel::Dingtalk if self.dingtalk.webhook.is_empty() => missing("no robot webhook"),
+            Channel::Feishu if self.feishu.webhook.is_empty() => missing("no robot webhook"),
+            Channel::Telegram
+                if self.telegram.bot_token.is_empty() || self.telegram.chat_id.is_empty() =>
+            {
+                missing("no bot token or chat id")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn is_local_host(h: &str) -> bool {
+    matches!(h.trim(), "localhost" | "127.0.0.1" | "::1") || h.trim().starts_with("127.")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn validation_names_each_field_of_enabled_channels_only() {
+        let mut s = ChannelSettings::default();
+        s.telegram.bot_token = String::new();
+        assert!(s.validate().is_empty(), "disabled channels are not checked");
+        s.email.enabled = true;
+        s.email.to = vec!["not-an-address".into()];
+        s.email.security = SmtpSecurity::None;
+        s.email.host = "smtp.example.com".into();
+        s.email.password = "x".into();
+        s.dingtalk.enabled = true;
+        s.dingtalk.webhook = "oapi.dingtalk.com/robot".into();
+        let fields: Vec<_> = s.validate().into_iter().map(|e| e.field).collect();
+        assert_eq!(
+            fields,
+            [
+                "email.from",
+                "email.to",
+                "email.security",
+                "dingtalk.webhook"
+            ]
+        );
+        s.email.host = "127.0.0.1".into();
+        s.email.from = "号源 <haoyuan@example.com>".into();
+        s.email.to = vec!["me@example.com".into()];
+        s.dingtalk.webhook = "https://oapi.dingtalk.com/robot/send?access_token=t".into();
+        assert!(s.validate().is_empty(), "{:?}", s.validate());
+        assert!(s.configured(Channel::Email).is_ok());
+        assert!(s
+            .configured(Channel::Telegram)
+            .unwrap_err()
+            .contains("bot token"));
+    }
 
     #[test]
     fn secrets_never_leave_redacted_and_survive_an_update_without_them() {
