@@ -106,10 +106,6 @@ browserApi.notifications.onClicked.addListener((notificationId) => {
   handleNotificationClick(notificationId).catch((e) => console.warn('haoyuan: notification click failed:', String(e?.message ?? e)));
 });
 
-browserApi.notifications.onClosed.addListener((notificationId) => {
-  ready.then(() => notifier.handleClosed(notificationId)).catch(() => {});
-});
-
 browserApi.runtime.onStartup.addListener(() => {
   ready.then(() => host.retryNow());
 });

@@ -3,7 +3,9 @@
 // notification says (desktop_notice); the platform shim decides how it looks (buttons
 // in Chrome, none in Firefox) and how sound is played. What must outlive a service
 // worker restart lives in storage.session (in memory, gone when the browser closes):
-//   notices   {notification id: {watch_id, seq, kind, url, actions, options}}
+//   notices   {notification id: {watch_id, seq, kind, url, actions, options}}, the last
+//             50, kept after a notification closes (a notification centre may still
+//             offer it to be clicked) and dropped once acted on
 //   badge     {count}: live findings (slot_seen) since the popup was last opened
 //   toldSeqs  [seq]: history entries already told, so a repeat is not told twice
 // The sound setting is browser-local and no secret: storage.local `notifySound`
@@ -88,7 +90,12 @@ export class Notifier {
     for (const old of ids.slice(0, Math.max(0, ids.length - KEEP_NOTICES))) delete notices[old];
     await save(NOTICES_KEY, notices);
 
-    await browserApi.notifications.create(notice.id, options);
+    try {
+      await browserApi.notifications.create(notice.id, options);
+    } catch (e) {
+      // Still count it and sound the alert: the person must hear of it somehow.
+      console.warn('haoyuan: the browser refused the notification:', errorText(e));
+    }
     if (notice.live) await this.setBadge((await load(BADGE_KEY, { count: 0 })).count + 1);
     if (await this.soundOn()) {
       playAlert().catch((e) => console.warn('haoyuan: could not play the alert:', errorText(e)));
@@ -151,11 +158,6 @@ export class Notifier {
       if (!record) return { ok: false, error: { code: 'not_found', message: `notification ${id} is not Haoyuan's or has expired` } };
       return this.act(id, record, 'open');
     });
-  }
-
-  /** notifications.onClosed. */
-  handleClosed(id) {
-    return this.serial(() => this.forget(id));
   }
 
   async act(id, record, action) {

@@ -114,7 +114,10 @@ function settingInput(f) {
   const attrs = { id, 'data-path': f.path, 'data-kind': f.kind, 'data-testid': `setting-${f.path}` };
   const error = h('p', { class: 'field-error', 'data-error-for': f.path });
   if (f.kind === 'checkbox') {
-    return h('div', { class: 'field', 'data-field': f.path }, h('label', { class: 'inline' }, h('input', { ...attrs, type: 'checkbox' }), ` ${f.label}`), error);
+    const box = h('input', { ...attrs, type: 'checkbox' });
+    // A channel that is off shows only this box: its other fields appear when it is switched on.
+    box.addEventListener('change', () => showChannelOn(box));
+    return h('div', { class: 'field', 'data-field': f.path }, h('label', { class: 'inline' }, box, ` ${f.label}`), error);
   }
   const input =
     f.kind === 'select'
@@ -143,6 +146,11 @@ function settingInput(f) {
   return h('div', { class: 'field', 'data-field': f.path }, ...parts);
 }
 
+function showChannelOn(box) {
+  const fieldset = box.closest('fieldset.channel');
+  if (fieldset && box.dataset.path.endsWith('.enabled')) fieldset.dataset.enabled = String(box.checked);
+}
+
 function renderChannelForms() {
   $('#channel-fields').replaceChildren(
     ...channelForms.map((form) => {
@@ -157,7 +165,7 @@ function renderChannelForms() {
       });
       return h(
         'fieldset',
-        { class: 'channel', 'data-channel': form.channel, 'data-testid': `channel-${form.channel}` },
+        { class: 'channel', 'data-channel': form.channel, 'data-testid': `channel-${form.channel}`, 'data-enabled': 'false' },
         h('legend', { text: form.name }),
         ...form.fields.map(settingInput),
         h('div', { class: 'actions' }, button),
@@ -172,8 +180,10 @@ function fillChannels(view) {
   const { values, secrets_set: set } = JSON.parse(core.channels_to_form(JSON.stringify(view)));
   for (const el of document.querySelectorAll('#channels-form [data-path]')) {
     const path = el.dataset.path;
-    if (el.type === 'checkbox') el.checked = values[path] === true;
-    else el.value = values[path] ?? '';
+    if (el.type === 'checkbox') {
+      el.checked = values[path] === true;
+      showChannelOn(el);
+    } else el.value = values[path] ?? '';
     if (el.dataset.kind === 'secret') {
       const isSet = set.includes(path);
       el.value = '';

@@ -9,6 +9,9 @@ import { ask, core, coreReady, h, hostRequest, hostStatus, onBackgroundMessage, 
 
 const $ = (sel) => document.querySelector(sel);
 
+/** How often the open popup re-reads the notification channels' status. */
+const OUTBOX_REFRESH_MS = 10_000;
+
 let platformList = [];
 let connected = false;
 
@@ -267,6 +270,10 @@ async function main() {
     },
   });
   showStatus(await hostStatus(true));
+  // The outbox drains (and retries) on its own: keep its status current while the popup is open.
+  setInterval(() => {
+    if (connected) loadOutbox();
+  }, OUTBOX_REFRESH_MS);
 }
 
 main().catch((e) => {

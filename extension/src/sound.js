@@ -10,7 +10,11 @@ export async function beep() {
   let ctx;
   try {
     ctx = new AudioContext();
-    if (ctx.state === 'suspended') await ctx.resume().catch(() => {});
+    // resume() stays pending for as long as the browser refuses audio (Firefox does so
+    // under its autoplay policy): wait for it briefly, never for ever.
+    if (ctx.state === 'suspended') {
+      await Promise.race([ctx.resume().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 300))]);
+    }
     const t0 = ctx.currentTime + 0.02;
     [880, 1320].forEach((freq, i) => {
       const start = t0 + i * 0.18;

@@ -1314,9 +1314,13 @@ pub fn channels_from_form_json(form_json: &str) -> Value {
     }
 }
 
+/// How many final failures the popup lists.
+pub const POPUP_FAILURES: usize = 5;
+
 /// The popup's notifications block from `outbox_status` data: one line per enabled
 /// channel (`state`: `error` when its last attempt failed, `pending`, `ok`, `idle`) and
-/// one per recent final failure (`邮件未送达: <subject> — <error>`).
+/// one per recent final failure (`邮件未送达: <subject> — <error>`), the newest
+/// [`POPUP_FAILURES`] of them.
 pub fn outbox_view(status: &Value) -> Value {
     let channels: Vec<Value> = status
         .get("channels")
@@ -1365,6 +1369,7 @@ pub fn outbox_view(status: &Value) -> Value {
                 "text": format!("{}未送达: {} — {}", channel_names(channel).0, s("subject"), s("error")),
             }))
         })
+        .take(POPUP_FAILURES)
         .collect();
     json!({"channels": channels, "failures": failures})
 }
@@ -2037,8 +2042,10 @@ mod tests {
             );
         }
 
-        let mut s = ChannelSettings::default();
-        s.language = crate::notify::Lang::En;
+        let mut s = ChannelSettings {
+            language: crate::notify::Lang::En,
+            ..ChannelSettings::default()
+        };
         s.email.enabled = true;
         s.email.host = "127.0.0.1".into();
         s.email.port = 2525;

@@ -101,3 +101,28 @@ export async function fillWatchForm(page, w) {
 export async function fieldError(page, field) {
   return (await page.locator(`[data-error-for="${field}"]`).textContent()) ?? '';
 }
+
+// ---- helpers for the notification tests (notifications.test.mjs) --------------------
+
+/**
+ * Sends one protocol request to the host through the extension's own connection, from
+ * an extension page (as the popup does): `{ok: true, data}` or `{ok: false, error}`.
+ */
+export async function extensionRequest(page, cmd, params = {}) {
+  return page.evaluate(([c, p]) => chrome.runtime.sendMessage({ type: 'host.request', cmd: c, params: p }), [cmd, params]);
+}
+
+/** The toolbar badge text of the extension ('' when none). */
+export async function badgeText(worker) {
+  return worker.evaluate(() => chrome.action.getBadgeText({}));
+}
+
+/** The ids of the extension's notifications on screen (chrome.notifications.getAll). */
+export async function notificationIds(worker) {
+  return worker.evaluate(async () => Object.keys(await chrome.notifications.getAll()));
+}
+
+/** The notifications the background raised, as it keeps them: {id: {watch_id, url, actions, options}}. */
+export async function raisedNotices(worker) {
+  return worker.evaluate(() => globalThis.haoyuan.notices());
+}
