@@ -11,7 +11,7 @@
 // "已设置 set", a blank one keeps the stored value, "clear" removes it. Secrets are never
 // written to chrome.storage nor logged.
 
-import { ask, browserApi, core, coreReady, h, hostRequest, hostStatus, onBackgroundMessage, renderStatus } from './ui.js';
+import { ask, browserApi, clearFieldErrors, core, coreReady, h, hostRequest, hostStatus, onBackgroundMessage, renderStatus, showFieldErrors } from './ui.js';
 import { SOUND_KEY } from './notifier.js';
 
 const $ = (sel) => document.querySelector(sel);
@@ -209,27 +209,11 @@ function readChannels() {
 }
 
 function clearChannelErrors() {
-  for (const el of document.querySelectorAll('#channels-form .field-error')) el.textContent = '';
-  for (const el of document.querySelectorAll('#channels-form .field.invalid')) el.classList.remove('invalid');
-  for (const el of document.querySelectorAll('#channels-form [aria-invalid]')) el.removeAttribute('aria-invalid');
-  $('#channels-error').textContent = '';
+  clearFieldErrors($('#channels-form'), $('#channels-error'));
 }
 
-/** Shows each {field, message} next to its input; the rest go to the form's error line. */
 function showChannelErrors(fields) {
-  const loose = [];
-  for (const { field, message } of fields) {
-    const slot = document.querySelector(`#channels-form [data-error-for="${CSS.escape(field)}"]`);
-    if (!slot) {
-      loose.push(`${field}: ${message}`);
-      continue;
-    }
-    slot.textContent = slot.textContent ? `${slot.textContent}; ${message}` : message;
-    const wrapper = slot.closest('.field');
-    wrapper?.classList.add('invalid');
-    wrapper?.querySelector('input, select')?.setAttribute('aria-invalid', 'true');
-  }
-  if (loose.length) $('#channels-error').textContent = loose.join(' · ');
+  showFieldErrors($('#channels-form'), $('#channels-error'), fields);
 }
 
 async function loadChannels() {

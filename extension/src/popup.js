@@ -5,7 +5,7 @@
 // (watch_from_form); field errors from it and from the host's `invalid_watch` reply are
 // shown next to their inputs. Opening the popup clears the badge of live findings.
 
-import { ask, core, coreReady, h, hostRequest, hostStatus, onBackgroundMessage, renderStatus } from './ui.js';
+import { ask, clearFieldErrors, core, coreReady, h, hostRequest, hostStatus, onBackgroundMessage, renderStatus, showFieldErrors } from './ui.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -196,28 +196,11 @@ function readForm() {
 }
 
 function clearErrors() {
-  for (const el of document.querySelectorAll('.field-error')) el.textContent = '';
-  for (const el of document.querySelectorAll('.field.invalid')) el.classList.remove('invalid');
-  for (const el of document.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
-  $('#form-error').textContent = '';
+  clearFieldErrors(document, $('#form-error'));
 }
 
-/** Shows each {field, message} next to its input; fields without one go to the form error. */
-function showFieldErrors(fields) {
-  const loose = [];
-  for (const { field, message } of fields) {
-    const slot = document.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
-    if (!slot) {
-      loose.push(`${field}: ${message}`);
-      continue;
-    }
-    slot.textContent = slot.textContent ? `${slot.textContent}; ${message}` : message;
-    const wrapper = slot.closest('.field');
-    wrapper?.classList.add('invalid');
-    wrapper?.querySelector('input, select')?.setAttribute('aria-invalid', 'true');
-  }
-  if (loose.length) $('#form-error').textContent = loose.join(' · ');
-  document.querySelector('.field.invalid input, .field.invalid select')?.focus();
+function showErrors(fields) {
+  showFieldErrors(document, $('#form-error'), fields)?.focus();
 }
 
 async function submit(event) {
@@ -226,7 +209,7 @@ async function submit(event) {
   $('#form-message').textContent = '';
   const result = JSON.parse(core.watch_from_form(JSON.stringify(readForm()), today()));
   if (!result.ok) {
-    showFieldErrors(result.fields);
+    showErrors(result.fields);
     return;
   }
   const button = $('#add-watch');
@@ -234,7 +217,7 @@ async function submit(event) {
   const reply = await hostRequest('watch_put', { watch: result.watch });
   button.disabled = !connected;
   if (!reply.ok) {
-    if (reply.error.fields?.length) showFieldErrors(reply.error.fields);
+    if (reply.error.fields?.length) showErrors(reply.error.fields);
     else $('#form-error').textContent = `未保存 Not saved: ${reply.error.message}`;
     return;
   }

@@ -103,3 +103,32 @@ export function renderStatus(el, status) {
       text.textContent = status?.message ?? STATE_LABEL.connecting;
   }
 }
+
+/** Clears the field errors inside `form` and its form-level error line `errorEl`. */
+export function clearFieldErrors(form, errorEl) {
+  for (const el of form.querySelectorAll('.field-error')) el.textContent = '';
+  for (const el of form.querySelectorAll('.field.invalid')) el.classList.remove('invalid');
+  for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  errorEl.textContent = '';
+}
+
+/**
+ * Shows each {field, message} (from the core or the host) next to its input inside
+ * `form`; fields without a slot go to `errorEl`. Returns the first invalid input.
+ */
+export function showFieldErrors(form, errorEl, fields) {
+  const loose = [];
+  for (const { field, message } of fields) {
+    const slot = form.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
+    if (!slot) {
+      loose.push(`${field}: ${message}`);
+      continue;
+    }
+    slot.textContent = slot.textContent ? `${slot.textContent}; ${message}` : message;
+    const wrapper = slot.closest('.field');
+    wrapper?.classList.add('invalid');
+    wrapper?.querySelector('input, select')?.setAttribute('aria-invalid', 'true');
+  }
+  if (loose.length) errorEl.textContent = loose.join(' · ');
+  return form.querySelector('.field.invalid input, .field.invalid select');
+}

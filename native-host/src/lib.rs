@@ -5,6 +5,9 @@
 //!   bad input, turns handler panics into `internal` replies.
 //! - [`dispatch`]: protocol requests → store operations → replies.
 //! - [`store`]: the SQLite file (watches, events, outbox) with migrations.
+//! - [`outbox`]: queued notifications (written with their event) and the sender that
+//!   delivers them at least once; [`channels`] sends through [`mail`] (SMTP) or
+//!   [`webhook`] (HTTP); [`settings`] keeps the channel settings in a private file.
 //! - [`install`]: native-messaging manifests for every browser × OS.
 //! - [`paths`] and [`logging`]: where the data lives, and the log file beside it.
 

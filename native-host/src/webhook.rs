@@ -127,7 +127,7 @@ pub fn send(channel: Channel, s: &ChannelSettings, n: &Notice) -> Result<String,
             permanent: e.permanent,
             message: format!(
                 "could not deliver to {}: {}",
-                server_name(channel),
+                channel.server_name(),
                 e.message
             ),
         })
@@ -246,18 +246,6 @@ fn hide_url(message: &str, url: &str) -> String {
         }
     }
     out
-}
-
-fn server_name(c: Channel) -> &'static str {
-    match c {
-        Channel::Email => "the mail server",
-        Channel::Webhook => "the webhook receiver",
-        Channel::Bark => "Bark",
-        Channel::Serverchan => "ServerChan",
-        Channel::Dingtalk => "DingTalk",
-        Channel::Feishu => "Feishu",
-        Channel::Telegram => "Telegram",
-    }
 }
 
 fn now_ms() -> i64 {

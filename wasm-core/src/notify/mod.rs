@@ -131,6 +131,19 @@ impl Channel {
     pub fn from_id(id: &str) -> Option<Channel> {
         Channel::ALL.into_iter().find(|c| c.id() == id)
     }
+
+    /// Who answers for the channel, in error messages ("… could not reach {name}").
+    pub fn server_name(self) -> &'static str {
+        match self {
+            Channel::Email => "the mail server",
+            Channel::Webhook => "the webhook receiver",
+            Channel::Bark => "Bark",
+            Channel::Serverchan => "ServerChan",
+            Channel::Dingtalk => "DingTalk",
+            Channel::Feishu => "Feishu",
+            Channel::Telegram => "Telegram",
+        }
+    }
 }
 
 /// How the SMTP connection is secured.

@@ -196,7 +196,7 @@ pub fn build(
 /// Reads a channel server's reply: `Ok` with a short detail for the person
 /// (`HTTP 200 errcode 0`), or why it was not delivered, permanent or transient.
 pub fn interpret(channel: Channel, r: &HttpResponse) -> Result<String, DeliveryError> {
-    let name = channel_name(channel);
+    let name = channel.server_name();
     let status = r.status;
     let body: Option<Value> = serde_json::from_slice(&r.body).ok();
 
@@ -354,18 +354,6 @@ fn hmac_b64(key: &[u8], msg: &[u8]) -> String {
     };
     mac.update(msg);
     STANDARD.encode(mac.finalize().into_bytes())
-}
-
-fn channel_name(c: Channel) -> &'static str {
-    match c {
-        Channel::Email => "the mail server",
-        Channel::Webhook => "the webhook receiver",
-        Channel::Bark => "Bark",
-        Channel::Serverchan => "ServerChan",
-        Channel::Dingtalk => "DingTalk",
-        Channel::Feishu => "Feishu",
-        Channel::Telegram => "Telegram",
-    }
 }
 
 fn post_json(url: &str, body: &Value) -> Result<HttpRequest, DeliveryError> {
