@@ -19,7 +19,9 @@ set -euo pipefail
 # geckodriver release known to build with this toolchain (installed --locked so its
 # own Cargo.lock, not whatever is newest on crates.io, decides its dependencies).
 GECKODRIVER_VERSION="${GECKODRIVER_VERSION:-0.37.1}"
-APT_PACKAGES=(chromium firefox-esr fonts-wqy-microhei)
+# The fonts after the first three are test inputs of the font decoder (typefaces it has
+# never seen: tests/fontdecode.rs); nothing of them is bundled.
+APT_PACKAGES=(chromium firefox-esr fonts-wqy-microhei fonts-dejavu-extra fonts-liberation fonts-liberation2 fonts-noto-core fonts-freefont-ttf fonts-urw-base35 fonts-crosextra-carlito fonts-crosextra-caladea)
 
 say() { printf 'setup: %s\n' "$*"; }
 

@@ -5,13 +5,17 @@
 //! values and are fed [`http::HttpResponse`] values; the caller decides how to send them
 //! (`fetch` with the user's cookies in the browser, a native client in the host).
 
+pub mod clock;
 pub mod crypto;
 pub mod date;
+pub mod fontdecode;
 pub mod form;
 pub mod http;
 pub mod idcard;
 pub mod notify;
+pub mod platforms;
 pub mod protocol;
+pub mod schedule;
 pub mod watch;
 
 #[cfg(target_arch = "wasm32")]
