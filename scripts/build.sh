@@ -39,7 +39,11 @@ trap 'rm -rf "$tmp"' EXIT
 step "wasm-bindgen $installed --target web"
 wasm-bindgen --target web --no-typescript --out-dir "$tmp/pkg" "$wasm"
 step "wasm-opt -Oz"
-node_modules/.bin/wasm-opt -Oz "$tmp/pkg/haoyuan_core_bg.wasm" -o "$tmp/pkg/haoyuan_core_bg.opt.wasm"
+# --converge: repeat -Oz until it stops shrinking. The producers/target_features sections
+# are for tools. (Not --low-memory-unused: Rust's stack lives below 1 MiB and grows toward
+# address 0, so "low memory is never used" is not guaranteed.)
+node_modules/.bin/wasm-opt -Oz --converge --strip-producers --strip-target-features \
+  "$tmp/pkg/haoyuan_core_bg.wasm" -o "$tmp/pkg/haoyuan_core_bg.opt.wasm"
 mv "$tmp/pkg/haoyuan_core_bg.opt.wasm" "$tmp/pkg/haoyuan_core_bg.wasm"
 
 # ---- extensions ----------------------------------------------------------------------------
