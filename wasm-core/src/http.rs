@@ -382,8 +382,8 @@ pub fn append_query<K: AsRef<str>, V: AsRef<str>>(url: &str, pairs: &[(K, V)]) -
     format!("{base}{sep}{}{fragment}", form_urlencode(pairs))
 }
 
-/// Serde for `Vec<u8>` as a standard base64 string.
-mod b64 {
+/// Serde for `Vec<u8>` as a standard base64 string (`#[serde(with = "crate::http::b64")]`).
+pub(crate) mod b64 {
     use super::*;
     use serde::{Deserializer, Serializer};
 
@@ -395,7 +395,7 @@ mod b64 {
         let text = String::deserialize(d)?;
         STANDARD
             .decode(text.as_bytes())
-            .map_err(|e| serde::de::Error::custom(format!("body is not valid base64: {e}")))
+            .map_err(|e| serde::de::Error::custom(format!("not valid base64: {e}")))
     }
 }
 

@@ -485,7 +485,7 @@ pub enum Prompt {
     /// The picture code: show the image, ask for the characters in it.
     Captcha {
         /// The image bytes (standard base64 in JSON).
-        #[serde(with = "b64")]
+        #[serde(with = "crate::http::b64")]
         image: Vec<u8>,
         /// e.g. `image/png`.
         content_type: String,
@@ -506,23 +506,6 @@ pub struct OutOfTurn {
     pub flow: &'static str,
     pub given: &'static str,
     pub waiting: &'static str,
-}
-
-mod b64 {
-    use base64::engine::general_purpose::STANDARD;
-    use base64::Engine;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&STANDARD.encode(bytes))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(d)?;
-        STANDARD
-            .decode(text.as_bytes())
-            .map_err(|e| serde::de::Error::custom(format!("the image is not valid base64: {e}")))
-    }
 }
 
 /// `17796761085` → `177****1085`: phone numbers shown to people or written to events.
