@@ -4,12 +4,14 @@
 //! throughput draining 10,000 queued messages (target ≥ 500 messages/s), and the host's
 //! memory while it drains them. It prints; it never fails a build.
 
+use haoyuan_bench::{ok_data, percentile, Host};
 use haoyuan_core::notify::{Channel, ChannelSettings, Notice, SmtpSecurity};
+use haoyuan_core::protocol::Request;
 use haoyuan_host::store::Store;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 fn backlog() -> usize {
@@ -124,77 +126,9 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-struct HostProc {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: ChildStdout,
-}
-
-impl HostProc {
-    fn start(host: &Path, home: &Path) -> Result<HostProc, String> {
-        let mut child = Command::new(host)
-            .env("HAOYUAN_HOME", home)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        let stdin = child.stdin.take().ok_or("no stdin")?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        Ok(HostProc {
-            child,
-            stdin,
-            stdout,
-        })
-    }
-
-    fn read_frame(&mut self) -> Result<Value, String> {
-        let mut h = [0u8; 4];
-        self.stdout.read_exact(&mut h).map_err(|e| e.to_string())?;
-        let mut b = vec![0u8; u32::from_ne_bytes(h) as usize];
-        self.stdout.read_exact(&mut b).map_err(|e| e.to_string())?;
-        serde_json::from_slice(&b).map_err(|e| e.to_string())
-    }
-
-    /// Sends a request and returns its reply (skipping pushed events).
-    fn call(&mut self, id: u64, cmd: &str, params: Value) -> Result<Value, String> {
-        let text = json!({"id": id, "cmd": cmd, "params": params}).to_string();
-        self.stdin
-            .write_all(&(text.len() as u32).to_ne_bytes())
-            .map_err(|e| e.to_string())?;
-        self.stdin
-            .write_all(text.as_bytes())
-            .and_then(|_| self.stdin.flush())
-            .map_err(|e| e.to_string())?;
-        loop {
-            let f = self.read_frame()?;
-            if f.get("event").is_some() {
-                continue;
-            }
-            if f["ok"] != true {
-                return Err(format!("{cmd}: {f}"));
-            }
-            return Ok(f["data"].clone());
-        }
-    }
-
-    fn rss_kb(&self) -> u64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("VmRSS:"))
-                    .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-            })
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for HostProc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Sends a request through the shared bench host and returns its reply's data.
+fn call(h: &mut Host, request: Request, what: &str) -> Result<Value, String> {
+    ok_data(&h.call(&request)?, what)
 }
 
 fn lines(out: &Path) -> Vec<Value> {
@@ -210,17 +144,25 @@ fn lines(out: &Path) -> Vec<Value> {
 fn latency(host: &Path, home: &Path, port: u16, out: &Path) -> Result<(f64, f64), String> {
     std::fs::create_dir_all(home).map_err(|e| e.to_string())?;
     haoyuan_host::settings::save(home, &settings(port))?;
-    let mut h = HostProc::start(host, home)?;
+    let mut h = Host::spawn(host, home)?;
     let today = haoyuan_core::date::Date::from_unix_ms(now_ms(), 480);
     let end = haoyuan_core::date::Date::from_days(today.to_days() + 7);
-    let w = h.call(1, "watch_put", json!({"watch": {
+    let watch = serde_json::from_value(json!({
         "target": {"platform": "114yygh", "hos_code": "1", "first_dept_code": "a", "second_dept_code": "b", "hos_name": "北京协和医院", "dept_name": "眼科"},
-        "window": {"start": today.to_string(), "end": end.to_string()}, "interval": {"seconds": 60}}}))?;
+        "window": {"start": today.to_string(), "end": end.to_string()}, "interval": {"seconds": 60}}))
+    .map_err(|e| e.to_string())?;
+    let w = call(&mut h, Request::WatchPut { watch }, "watch_put")?;
     let wid = w["id"].as_str().ok_or("no id")?.to_string();
     let mut samples = Vec::new();
-    for i in 0..LATENCY_SAMPLES {
+    for _ in 0..LATENCY_SAMPLES {
         let before = lines(out).len();
-        h.call(10 + i as u64, "event_record", json!({"watch_id": wid, "kind": "slot_seen", "message": "有号", "data": {"date": end.to_string(), "period": "morning"}}))?;
+        let event = Request::EventRecord {
+            watch_id: wid.clone(),
+            kind: "slot_seen".into(),
+            message: "有号".into(),
+            data: json!({"date": end.to_string(), "period": "morning"}),
+        };
+        call(&mut h, event, "event_record")?;
         let committed = now_ms();
         let start = Instant::now();
         let got = loop {
@@ -236,12 +178,13 @@ fn latency(host: &Path, home: &Path, port: u16, out: &Path) -> Result<(f64, f64)
         let at = got[before]["received_at"]
             .as_i64()
             .ok_or("no received_at")?;
-        samples.push((at - committed).max(0) as f64);
+        samples.push(Duration::from_millis((at - committed).max(0) as u64));
     }
-    samples.sort_by(|a, b| a.total_cmp(b));
+    samples.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     Ok((
-        samples[samples.len() / 2],
-        samples[(samples.len() * 99 / 100).min(samples.len() - 1)],
+        ms(percentile(&samples, 50.0)),
+        ms(percentile(&samples, 99.0)),
     ))
 }
 
@@ -277,11 +220,13 @@ fn throughput(host: &Path, home: &Path, port: u16) -> Result<(f64, u64), String>
             )
             .map_err(|e| e.message)?;
     }
-    let h = HostProc::start(host, home)?;
+    let mut h = Host::spawn(host, home)?;
     let start = Instant::now();
     let mut max_rss = 0;
     loop {
-        max_rss = max_rss.max(h.rss_kb());
+        max_rss = max_rss.max(h.rss_kib().unwrap_or(0));
+        // Talking to the host keeps the bench's watchdog from taking it for hung.
+        call(&mut h, Request::Hello {}, "hello")?;
         let (pending, _, failed) = store.outbox_counts().map_err(|e| e.message)?;
         if failed > 0 {
             return Err(format!("{failed} messages failed"));
