@@ -21,6 +21,8 @@ import init, * as core from './pkg/haoyuan_core.js';
 import { browserApi } from './platform.js';
 import { HostConnection } from './host-connection.js';
 import { Notifier } from './notifier.js';
+import { YyghRuntime } from './yygh-runtime.js';
+import { BASE_URLS_KEY } from './base-urls.js';
 
 /** Tells open extension pages something; nobody listening is fine. */
 function broadcast(message) {
@@ -31,20 +33,31 @@ function broadcast(message) {
   }
 }
 
+/** History kinds after which the set of running 114 watches may have changed. */
+const WATCH_SET_KINDS = new Set(['created', 'updated', 'deleted', 'paused', 'resumed']);
+
 const host = new HostConnection(core, {
-  onStatus: (status) => broadcast({ type: 'status_changed', status }),
+  onStatus: (status) => {
+    broadcast({ type: 'status_changed', status });
+    if (status.state === 'connected') yygh.sync();
+  },
   onEvent: (event) => {
-    if (event.event === 'watch_event') notifier.onWatchEvent(event.data);
+    if (event.event === 'watch_event') {
+      notifier.onWatchEvent(event.data);
+      if (WATCH_SET_KINDS.has(event.data?.kind)) yygh.sync();
+    }
     broadcast({ type: 'host_event', ...event });
   },
 });
 
 const notifier = new Notifier(core, host);
+const yygh = new YyghRuntime(core, host);
 
 const ready = init({ module_or_path: new URL('./pkg/haoyuan_core_bg.wasm', import.meta.url) }).then(() => {
   // Connecting at start also keeps the worker alive while the port is open.
   host.connect();
   notifier.restoreBadge().catch(() => {});
+  yygh.registerContentScript();
 });
 
 /** The notification handlers, as the listeners below run them (also used by the tests). */
@@ -62,6 +75,12 @@ globalThis.haoyuan = {
   handleNotificationButton,
   handleNotificationClick,
   notices: () => notifier.notices(),
+  yygh: {
+    state: () => yygh.state(),
+    timings: () => yygh.timings,
+    requestCounts: () => ({ ...yygh.requestCounts, pages: yygh.pages.length }),
+    sync: () => yygh.sync(),
+  },
 };
 
 async function handle(message) {
@@ -82,14 +101,24 @@ async function handle(message) {
       return { ok: true, data: null };
     case 'sound.play':
       return { ok: true, data: await notifier.playSound() };
+    case 'yygh.session':
+      // The popup logged in to 114: watches paused for their session resume.
+      yygh.sessionBack();
+      return { ok: true, data: null };
+    case 'yygh.answer':
+      return { ok: true, data: { delivered: yygh.answer(String(message.watch_id ?? ''), String(message.text ?? '')) } };
+    case 'yygh.state':
+      return { ok: true, data: yygh.state() };
     default:
       return { ok: false, error: { code: 'bad_request', message: `unknown message type ${JSON.stringify(message?.type)}` } };
   }
 }
 
 browserApi.runtime.onMessage.addListener((message, sender, sendResponse) => {
-  // Only our own pages talk to the background (no externally_connectable, no content scripts yet).
+  // Only our own pages talk to the background (no externally_connectable; the 114
+  // content script talks over its own port, see onConnect below).
   if (sender?.id !== browserApi.runtime.id) return false;
+  if (!String(sender?.url ?? '').startsWith(browserApi.runtime.getURL(''))) return false;
   if (message?.type === 'status_changed' || message?.type === 'host_event') return false;
   handle(message).then(sendResponse, (e) =>
     sendResponse({ ok: false, error: { code: 'extension_error', message: String(e?.message ?? e) } }),
@@ -104,6 +133,16 @@ browserApi.notifications.onButtonClicked?.addListener((notificationId, buttonInd
 
 browserApi.notifications.onClicked.addListener((notificationId) => {
   handleNotificationClick(notificationId).catch((e) => console.warn('haoyuan: notification click failed:', String(e?.message ?? e)));
+});
+
+// 114 pages (content-114.js) offer themselves to send the polls from the site's own page.
+browserApi.runtime.onConnect.addListener((port) => {
+  if (port.name !== 'yygh-page' || port.sender?.id !== browserApi.runtime.id) return;
+  ready.then(() => yygh.addPage(port));
+});
+
+browserApi.storage.onChanged.addListener((changes, area) => {
+  if (area === 'local' && changes[BASE_URLS_KEY]) ready.then(() => yygh.restartAll());
 });
 
 browserApi.runtime.onStartup.addListener(() => {

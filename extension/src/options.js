@@ -13,11 +13,9 @@
 
 import { ask, browserApi, clearFieldErrors, core, coreReady, h, hostRequest, hostStatus, onBackgroundMessage, renderStatus, showFieldErrors } from './ui.js';
 import { SOUND_KEY } from './notifier.js';
+import { BASE_URLS_KEY } from './base-urls.js';
 
 const $ = (sel) => document.querySelector(sel);
-
-/** The storage.local key holding the base-URL overrides. */
-export const BASE_URLS_KEY = 'baseUrls';
 
 function showStatus(status) {
   renderStatus($('#host-status'), status);

@@ -4,8 +4,14 @@
 // from the core's platform descriptions. The core turns the form into a validated watch
 // (watch_from_form); field errors from it and from the host's `invalid_watch` reply are
 // shown next to their inputs. Opening the popup clears the badge of live findings.
+//
+// 114yygh: the sign-in panel (yygh-login.js) shows whether the 114 session is alive and
+// runs the SMS login in this page; for a 114 watch, the form's hospital / clinic /
+// patient choosers (yygh-pickers.js) fill the target inputs.
 
 import { ask, clearFieldErrors, core, coreReady, h, hostRequest, hostStatus, onBackgroundMessage, renderStatus, showFieldErrors } from './ui.js';
+import { setupYyghLogin, YYGH } from './yygh-login.js';
+import { setupYyghPickers } from './yygh-pickers.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -14,6 +20,8 @@ const OUTBOX_REFRESH_MS = 10_000;
 
 let platformList = [];
 let connected = false;
+/** The 114 choosers (set up in main). */
+let pickers = null;
 
 function today() {
   return core.today_in_china(Date.now());
@@ -172,6 +180,8 @@ function renderTargetFields() {
       );
     }),
   );
+  pickers?.reset();
+  pickers?.show(p.id === YYGH);
   $('#periods-field').hidden = !p.periods;
   if (!p.periods) for (const c of document.querySelectorAll('input[name="periods"]')) c.checked = false;
   const interval = $('#interval');
@@ -223,6 +233,7 @@ async function submit(event) {
   }
   $('#form-message').textContent = `已添加 Added: ${reply.data.label || core.watch_summary(JSON.stringify(reply.data))}`;
   for (const input of document.querySelectorAll('[data-target-field], #label')) input.value = '';
+  pickers?.reset();
   await loadWatches();
 }
 
@@ -232,6 +243,9 @@ async function main() {
   // The person is looking now: the findings counted on the badge are seen.
   ask({ type: 'badge.clear' });
   await coreReady;
+  pickers = setupYyghPickers($('#target-pickers'), $('#watch-form'));
+  const yyghLogin = setupYyghLogin($('#yygh-section'), { onSession: (alive) => pickers.setSignedIn(alive) });
+  yyghLogin.check();
   platformList = JSON.parse(core.platforms()).filter((p) => p.watchable);
   $('#platform').replaceChildren(...platformList.map((p) => h('option', { value: p.id, text: p.name })));
   $('#platform').addEventListener('change', renderTargetFields);

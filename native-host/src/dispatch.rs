@@ -9,13 +9,14 @@
 use crate::outbox::{new_notice_id, Deliver};
 use crate::paths;
 use crate::settings;
-use crate::store::Store;
+use crate::store::{Outcome, Store, Telling};
 use haoyuan_core::date::Date;
 use haoyuan_core::notify::{self, Channel, DeliveryError, Notice};
 use haoyuan_core::protocol::{
-    ChannelsView, Deleted, ErrorBody, ErrorCode, Event, Hello, Request, TestResult, DEFAULT_PAGE,
-    MAX_PAGE, PROTOCOL_MAJOR,
+    BookingBegun, BookingEnded, BookingFound, ChannelsView, Deleted, ErrorBody, ErrorCode, Event,
+    Hello, HistoryEntry, Request, TestResult, DEFAULT_PAGE, MAX_PAGE, PROTOCOL_MAJOR,
 };
+use haoyuan_core::watch::Watch;
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -156,14 +157,8 @@ impl Host {
                 Vec::new(),
             );
         }
-        if message.chars().count() > 2000 || data.to_string().len() > 16 * 1024 {
-            return Handled::from::<()>(
-                Err(ErrorBody::new(
-                    ErrorCode::BadParams,
-                    "the event is too large",
-                )),
-                Vec::new(),
-            );
+        if let Err(e) = check_event_size(&message, &data) {
+            return Handled::from::<()>(Err(e), Vec::new());
         }
         let settings = match self.channel_settings() {
             Ok(s) => s,
@@ -212,6 +207,106 @@ impl Host {
                     }
                 }
                 Handled::from(Ok(entry.clone()), vec![Event::WatchEvent(entry)])
+            }
+            Err(e) => Handled::from::<()>(Err(e), Vec::new()),
+        }
+    }
+
+    /// The channels an event of `kind` is queued for, and the language of its message.
+    fn telling_for(&self, kind: &str) -> Result<(Vec<Channel>, notify::Lang), ErrorBody> {
+        let settings = self.channel_settings()?;
+        let channels = if notify::notifies(kind) {
+            settings.enabled()
+        } else {
+            Vec::new()
+        };
+        Ok((channels, settings.language))
+    }
+
+    /// Tells this process's outbox sender that a message was queued.
+    fn wake_sender(&self) {
+        if let Some(w) = &self.wake {
+            let _ = w.send(());
+        }
+    }
+
+    /// `booking_begin`: see [`Store::booking_begin`].
+    fn booking_begin(&mut self, watch_id: String, data: Value, now: i64) -> Handled {
+        let message = data
+            .get("message")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .unwrap_or("order submitted")
+            .to_string();
+        if let Err(e) = check_event_size(&message, &data) {
+            return Handled::from::<()>(Err(e), Vec::new());
+        }
+        let (channels, lang) = match self.telling_for("booking_submitted") {
+            Ok(t) => t,
+            Err(e) => return Handled::from::<()>(Err(e), Vec::new()),
+        };
+        let mut render = |entry: &HistoryEntry, watch: Option<&Watch>| {
+            Some(notify::render::render(&new_notice_id(), watch, entry, lang))
+        };
+        let tell = Telling {
+            channels: &channels,
+            render: &mut render,
+        };
+        let begun = self.store().and_then(|s| {
+            s.booking_begin(&watch_id, &message, &data, now, tell)
+                .map_err(ErrorBody::from)
+        });
+        match begun {
+            Ok((intent, entry, queued)) => {
+                if queued.is_some() {
+                    self.wake_sender();
+                }
+                Handled::from(
+                    Ok(BookingBegun {
+                        intent,
+                        entry: entry.clone(),
+                    }),
+                    vec![Event::WatchEvent(entry)],
+                )
+            }
+            Err(e) => Handled::from::<()>(Err(e), Vec::new()),
+        }
+    }
+
+    /// `booking_end`: see [`Store::booking_end`].
+    fn booking_end(
+        &mut self,
+        watch_id: String,
+        intent_id: String,
+        outcome: Outcome<'_>,
+        now: i64,
+    ) -> Handled {
+        if let Err(e) = check_event_size(outcome.message, outcome.data) {
+            return Handled::from::<()>(Err(e), Vec::new());
+        }
+        let (channels, lang) = match self.telling_for(outcome.result.event_kind()) {
+            Ok(t) => t,
+            Err(e) => return Handled::from::<()>(Err(e), Vec::new()),
+        };
+        let mut render = |entry: &HistoryEntry, watch: Option<&Watch>| {
+            Some(notify::render::render(&new_notice_id(), watch, entry, lang))
+        };
+        let tell = Telling {
+            channels: &channels,
+            render: &mut render,
+        };
+        let ended = self.store().and_then(|s| {
+            s.booking_end(&watch_id, &intent_id, outcome, now, tell)
+                .map_err(ErrorBody::from)
+        });
+        match ended {
+            Ok((intent, entry, queued)) => {
+                if queued.is_some() {
+                    self.wake_sender();
+                }
+                let events = entry.iter().cloned().map(Event::WatchEvent).collect();
+                Handled::from(Ok(BookingEnded { intent, entry }), events)
             }
             Err(e) => Handled::from::<()>(Err(e), Vec::new()),
         }
@@ -385,6 +480,30 @@ impl Host {
                 });
                 Handled::from(status, Vec::new())
             }
+            Request::BookingBegin { watch_id, data } => self.booking_begin(watch_id, data, now),
+            Request::BookingEnd {
+                watch_id,
+                intent_id,
+                result,
+                message,
+                data,
+            } => self.booking_end(
+                watch_id,
+                intent_id,
+                Outcome {
+                    result,
+                    message: &message,
+                    data: &data,
+                },
+                now,
+            ),
+            Request::BookingGet { watch_id } => {
+                let found = self
+                    .store()
+                    .and_then(|s| s.booking_get(&watch_id).map_err(ErrorBody::from))
+                    .map(|intent| BookingFound { intent });
+                Handled::from(found, Vec::new())
+            }
             Request::HistoryList {
                 watch_id,
                 before,
@@ -398,6 +517,18 @@ impl Host {
             }
         }
     }
+}
+
+/// Refuses an event too large to keep: a sentence over 2000 characters or data over
+/// 16 KiB of JSON.
+fn check_event_size(message: &str, data: &Value) -> Result<(), ErrorBody> {
+    if message.chars().count() > 2000 || data.to_string().len() > 16 * 1024 {
+        return Err(ErrorBody::new(
+            ErrorCode::BadParams,
+            "the event is too large",
+        ));
+    }
+    Ok(())
 }
 
 fn page_size(limit: Option<u32>) -> u32 {

@@ -14,7 +14,7 @@ use crate::store::{insert_event, sql, Store, StoreError};
 use crate::{logging, settings};
 use haoyuan_core::notify::{Channel, ChannelSettings, DeliveryError, Notice};
 use haoyuan_core::protocol::{ChannelStatus, FailedNotice, HistoryEntry, OutboxStatus};
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -79,9 +79,43 @@ fn pid_alive(owner: &str) -> bool {
     }
 }
 
+/// Renders the message of a just-inserted event and queues it for each of `channels`,
+/// inside the caller's transaction (`conn`), so that the event and its messages commit
+/// or vanish together. Nothing is rendered when `channels` is empty. Returns the message.
+pub(crate) fn queue_notice(
+    conn: &Connection,
+    path: &Path,
+    entry: &HistoryEntry,
+    channels: &[Channel],
+    notice: &mut dyn FnMut(&HistoryEntry) -> Option<Notice>,
+) -> Result<Option<Notice>, StoreError> {
+    if channels.is_empty() {
+        return Ok(None);
+    }
+    let Some(n) = notice(entry) else {
+        return Ok(None);
+    };
+    let payload = serde_json::to_string(&n).map_err(|e| {
+        StoreError::new(
+            haoyuan_core::protocol::ErrorCode::StoreFailed,
+            format!("the message could not be encoded: {e}"),
+        )
+    })?;
+    for c in channels {
+        conn.execute(
+            "INSERT INTO outbox (id, event_seq, channel, payload, state, attempts, next_attempt_at, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?5)",
+            params![format!("{}:{}", n.id, c.id()), entry.seq, c.id(), payload, entry.at],
+        )
+        .map_err(sql(path))?;
+    }
+    Ok(Some(n))
+}
+
 impl Store {
     /// Records an event and, when `notice` is given, queues it for each of `channels` —
     /// all in one transaction, so an event is never told twice nor lost.
+    #[allow(clippy::too_many_arguments)]
     pub fn record_event_with_notice(
         &mut self,
         watch_id: &str,
@@ -99,27 +133,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(&map)?;
         let entry = insert_event(&tx, &path, watch_id, kind, message, data, now_ms)?;
-        let rendered = if channels.is_empty() {
-            None
-        } else {
-            notice(&entry)
-        };
-        if let Some(n) = &rendered {
-            let payload = serde_json::to_string(n).map_err(|e| {
-                StoreError::new(
-                    haoyuan_core::protocol::ErrorCode::StoreFailed,
-                    format!("the message could not be encoded: {e}"),
-                )
-            })?;
-            for c in channels {
-                tx.execute(
-                    "INSERT INTO outbox (id, event_seq, channel, payload, state, attempts, next_attempt_at, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?5)",
-                    params![format!("{}:{}", n.id, c.id()), entry.seq, c.id(), payload, now_ms],
-                )
-                .map_err(&map)?;
-            }
-        }
+        let rendered = queue_notice(&tx, &path, &entry, channels, notice)?;
         tx.commit().map_err(&map)?;
         Ok((entry, rendered))
     }

@@ -1,5 +1,6 @@
-//! The host's one SQLite database: watches, their history of events, and the outbox of
-//! notifications (filled by a later issue).
+//! The host's one SQLite database: watches, their history of events, the outbox of
+//! notifications, and booking intents (an order may exist for a watch: see
+//! [`Store::booking_begin`]).
 //!
 //! The file lives in the data directory (see [`crate::paths`]). It runs in WAL mode with
 //! `synchronous=FULL`; its schema is built by an ordered list of migrations, each in its
@@ -11,8 +12,12 @@
 //! saying what the person can do about it. Nothing here ever deletes or rewrites a file
 //! it cannot read.
 
+use crate::outbox::queue_notice;
+use haoyuan_core::notify::render::beijing_time;
+use haoyuan_core::notify::{Channel, Notice};
 use haoyuan_core::protocol::{
-    ErrorBody, ErrorCode, HistoryEntry, HistoryPage, WatchPage, MAX_PAGE,
+    BookingIntent, BookingResult, BookingState, ErrorBody, ErrorCode, HistoryEntry, HistoryPage,
+    WatchPage, MAX_PAGE,
 };
 use haoyuan_core::watch::Watch;
 use rusqlite::{
@@ -67,6 +72,20 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE outbox ADD COLUMN sent_at INTEGER;
     ALTER TABLE outbox ADD COLUMN detail TEXT;
     CREATE INDEX outbox_by_channel ON outbox (channel, state);",
+    // Version 3: booking intents. A row is written before an order is sent to a site;
+    // the partial unique index makes the database itself refuse a second intent that
+    // may have made an order (every state but 'failed') for the same watch. No foreign
+    // key: a deleted watch's intents stay, like its history.
+    "CREATE TABLE booking_intents (
+        id         TEXT PRIMARY KEY,
+        watch_id   TEXT NOT NULL,
+        state      TEXT NOT NULL CHECK (state IN ('submitted', 'booked', 'failed', 'unknown')),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        data       TEXT NOT NULL DEFAULT 'null'
+    );
+    CREATE UNIQUE INDEX booking_intents_blocking ON booking_intents (watch_id)
+        WHERE state IN ('submitted', 'booked', 'unknown');",
 ];
 
 /// A store failure, already in the protocol's terms: a stable code and a sentence that
@@ -520,6 +539,334 @@ impl Store {
     }
 }
 
+/// How the event a booking command records is told to the person: the channels its
+/// message is queued for (empty: none) and the renderer of that message, given the
+/// event and its watch when the watch still exists and reads.
+pub struct Telling<'a> {
+    pub channels: &'a [Channel],
+    pub render: &'a mut dyn FnMut(&HistoryEntry, Option<&Watch>) -> Option<Notice>,
+}
+
+/// How a booking ended, as `booking_end` says it.
+#[derive(Clone, Copy, Debug)]
+pub struct Outcome<'a> {
+    pub result: BookingResult,
+    /// The sentence of the recorded event.
+    pub message: &'a str,
+    /// The data of the recorded event.
+    pub data: &'a Value,
+}
+
+/// The columns of a booking intent, in the order [`read_intent`] reads them.
+const INTENT_COLUMNS: &str = "id, watch_id, state, created_at, updated_at, data";
+
+impl Store {
+    /// Records that an order is about to be sent for `watch_id`, in one transaction: the
+    /// watch must exist (`not_found`) and have no blocking intent (`booking_exists`,
+    /// saying when the earlier order was submitted); then a `submitted` intent, its
+    /// `booking_submitted` event with `message` and `data`, and that event's messages
+    /// for `tell.channels` are written together. Returns the intent, the event and the
+    /// queued message.
+    pub fn booking_begin(
+        &mut self,
+        watch_id: &str,
+        message: &str,
+        data: &Value,
+        now_ms: i64,
+        tell: Telling<'_>,
+    ) -> Result<(BookingIntent, HistoryEntry, Option<Notice>), StoreError> {
+        let path = self.path.clone();
+        let map = sql(&path);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&map)?;
+        let Some(row) = read_watch_row(&tx, &path, watch_id)? else {
+            return Err(StoreError::new(
+                ErrorCode::NotFound,
+                format!("there is no watch “{watch_id}” (it may have been deleted)"),
+            ));
+        };
+        if let Some(earlier) = blocking_intent(&tx, &path, watch_id)? {
+            return Err(booking_exists(Some(&earlier)));
+        }
+        let intent = BookingIntent {
+            id: new_intent_id(&tx, &path)?,
+            watch_id: watch_id.to_string(),
+            state: BookingState::Submitted,
+            created_at: now_ms,
+            updated_at: now_ms,
+            data: data.clone(),
+        };
+        tx.execute(
+            "INSERT INTO booking_intents (id, watch_id, state, created_at, updated_at, data)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+            params![
+                intent.id,
+                intent.watch_id,
+                intent.state.as_str(),
+                now_ms,
+                data.to_string()
+            ],
+        )
+        .map_err(|e| match e.sqlite_error_code() {
+            // The unique index: another intent got there first.
+            Some(SqliteCode::ConstraintViolation) => booking_exists(None),
+            _ => map(e),
+        })?;
+        let entry = insert_event(
+            &tx,
+            &path,
+            watch_id,
+            "booking_submitted",
+            message,
+            data,
+            now_ms,
+        )?;
+        let watch = row.into_watch(&path).ok();
+        let render = tell.render;
+        let queued = queue_notice(&tx, &path, &entry, tell.channels, &mut |e| {
+            render(e, watch.as_ref())
+        })?;
+        tx.commit().map_err(&map)?;
+        Ok((intent, entry, queued))
+    }
+
+    /// Records how the booking `intent_id` of `watch_id` ended, in one transaction: the
+    /// intent takes the result's state and a `booked` / `booking_failed` /
+    /// `outcome_unknown` event is recorded with its messages. The watch itself need not
+    /// exist any more. An intent already in that state is returned unchanged with no
+    /// event (a repeated request); one already ended otherwise is `bad_params`; an
+    /// unknown intent, or one of another watch, is `not_found`.
+    pub fn booking_end(
+        &mut self,
+        watch_id: &str,
+        intent_id: &str,
+        outcome: Outcome<'_>,
+        now_ms: i64,
+        tell: Telling<'_>,
+    ) -> Result<(BookingIntent, Option<HistoryEntry>, Option<Notice>), StoreError> {
+        let path = self.path.clone();
+        let map = sql(&path);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&map)?;
+        let found = tx
+            .query_row(
+                &format!(
+                    "SELECT {INTENT_COLUMNS} FROM booking_intents WHERE id = ?1 AND watch_id = ?2"
+                ),
+                [intent_id, watch_id],
+                IntentRow::read,
+            )
+            .optional()
+            .map_err(&map)?;
+        let Some(row) = found else {
+            return Err(StoreError::new(
+                ErrorCode::NotFound,
+                format!(
+                    "there is no booking “{intent_id}” of watch “{watch_id}” (it was never \
+                     begun, or belongs to another watch)"
+                ),
+            ));
+        };
+        let mut intent = row.into_intent(&path)?;
+        let target = outcome.result.state();
+        if intent.state == target {
+            return Ok((intent, None, None));
+        }
+        if intent.state != BookingState::Submitted {
+            return Err(StoreError::new(
+                ErrorCode::BadParams,
+                format!(
+                    "this booking was already recorded as {} at {} (Beijing time); it cannot \
+                     be changed to {}",
+                    intent.state.as_str(),
+                    beijing_time(intent.updated_at),
+                    outcome.result.as_str()
+                ),
+            ));
+        }
+        tx.execute(
+            "UPDATE booking_intents SET state = ?2, updated_at = ?3 WHERE id = ?1",
+            params![intent.id, target.as_str(), now_ms],
+        )
+        .map_err(|e| match e.sqlite_error_code() {
+            Some(SqliteCode::ConstraintViolation) => booking_exists(None),
+            _ => map(e),
+        })?;
+        intent.state = target;
+        intent.updated_at = now_ms;
+        let entry = insert_event(
+            &tx,
+            &path,
+            watch_id,
+            outcome.result.event_kind(),
+            outcome.message,
+            outcome.data,
+            now_ms,
+        )?;
+        let watch = read_watch_row(&tx, &path, watch_id)?.and_then(|r| r.into_watch(&path).ok());
+        let render = tell.render;
+        let queued = queue_notice(&tx, &path, &entry, tell.channels, &mut |e| {
+            render(e, watch.as_ref())
+        })?;
+        tx.commit().map_err(&map)?;
+        Ok((intent, Some(entry), queued))
+    }
+
+    /// The blocking intent of `watch_id` (state `submitted`, `booked` or `unknown`), if
+    /// any — also for a deleted watch.
+    pub fn booking_get(&self, watch_id: &str) -> Result<Option<BookingIntent>, StoreError> {
+        blocking_intent(&self.conn, &self.path, watch_id)
+    }
+}
+
+/// A booking intent row as read, before its state and data are parsed.
+struct IntentRow {
+    id: String,
+    watch_id: String,
+    state: String,
+    created_at: i64,
+    updated_at: i64,
+    data: String,
+}
+
+impl IntentRow {
+    /// Reads the columns of [`INTENT_COLUMNS`].
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<IntentRow> {
+        Ok(IntentRow {
+            id: r.get(0)?,
+            watch_id: r.get(1)?,
+            state: r.get(2)?,
+            created_at: r.get(3)?,
+            updated_at: r.get(4)?,
+            data: r.get(5)?,
+        })
+    }
+
+    fn into_intent(self, path: &Path) -> Result<BookingIntent, StoreError> {
+        let unreadable = |what: String| {
+            StoreError::new(
+                ErrorCode::StoreFailed,
+                format!(
+                    "booking {} of watch {} in {} can no longer be read ({what}); it may have \
+                     been written by a newer Haoyuan — update the host",
+                    self.id,
+                    self.watch_id,
+                    path.display()
+                ),
+            )
+        };
+        let state = BookingState::parse(&self.state)
+            .ok_or_else(|| unreadable(format!("unknown state “{}”", self.state)))?;
+        let data = serde_json::from_str(&self.data).map_err(|e| unreadable(e.to_string()))?;
+        Ok(BookingIntent {
+            id: self.id,
+            watch_id: self.watch_id,
+            state,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            data,
+        })
+    }
+}
+
+/// The blocking intent of a watch, if any (the unique index allows at most one).
+fn blocking_intent(
+    conn: &Connection,
+    path: &Path,
+    watch_id: &str,
+) -> Result<Option<BookingIntent>, StoreError> {
+    conn.query_row(
+        &format!(
+            "SELECT {INTENT_COLUMNS} FROM booking_intents
+             WHERE watch_id = ?1 AND state IN ('submitted', 'booked', 'unknown')"
+        ),
+        [watch_id],
+        IntentRow::read,
+    )
+    .optional()
+    .map_err(sql(path))?
+    .map(|r| r.into_intent(path))
+    .transpose()
+}
+
+/// The `booking_exists` refusal, saying when the earlier order was submitted.
+fn booking_exists(earlier: Option<&BookingIntent>) -> StoreError {
+    let what = match earlier {
+        Some(i) => {
+            let when = format!("{} (Beijing time)", beijing_time(i.created_at));
+            match i.state {
+                BookingState::Booked => format!(
+                    "This watch is already booked: its order was submitted at {when} and the \
+                     site confirmed it"
+                ),
+                BookingState::Submitted => format!(
+                    "An order for this watch was submitted at {when} and its result is not \
+                     known yet"
+                ),
+                BookingState::Unknown | BookingState::Failed => format!(
+                    "An order for this watch was submitted at {when} and its outcome is \
+                     unknown — check your orders on the site"
+                ),
+            }
+        }
+        None => "An order for this watch was already submitted".to_string(),
+    };
+    StoreError::new(
+        ErrorCode::BookingExists,
+        format!("{what}. Haoyuan will not send another order for this watch."),
+    )
+}
+
+/// The watch row of `id`, if there is one (its JSON not yet read).
+fn read_watch_row(
+    conn: &Connection,
+    path: &Path,
+    id: &str,
+) -> Result<Option<WatchRow>, StoreError> {
+    conn.query_row(
+        "SELECT id, json, created_at, updated_at FROM watches WHERE id = ?1",
+        [id],
+        WatchRow::read,
+    )
+    .optional()
+    .map_err(sql(path))
+}
+
+/// A fresh booking intent id, `b-` and 16 hex digits, not used by any stored intent.
+fn new_intent_id(conn: &Connection, path: &Path) -> Result<String, StoreError> {
+    for _ in 0..8 {
+        let mut bytes = [0u8; 8];
+        getrandom::fill(&mut bytes).map_err(|e| {
+            StoreError::new(
+                ErrorCode::StoreFailed,
+                format!("the system's random number source failed ({e}); nothing was recorded and no order may be sent, try again"),
+            )
+        })?;
+        let id = format!(
+            "b-{}",
+            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
+        let taken: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM booking_intents WHERE id = ?1)",
+                [&id],
+                |r| r.get(0),
+            )
+            .map_err(sql(path))?;
+        if !taken {
+            return Ok(id);
+        }
+    }
+    Err(StoreError::new(
+        ErrorCode::StoreFailed,
+        "no unused booking id could be drawn; nothing was recorded and no order may be sent, try again",
+    ))
+}
+
 /// A watch row as read, before its JSON is parsed.
 struct WatchRow {
     id: String,
@@ -897,6 +1244,8 @@ mod tests {
         assert_eq!(
             names,
             [
+                "booking_intents",
+                "booking_intents_blocking",
                 "events",
                 "events_by_watch",
                 "outbox",
@@ -1136,6 +1485,322 @@ mod tests {
         let ev = store.delete_watch("w-broken", 3).unwrap().unwrap();
         assert_eq!(ev.kind, "deleted");
         assert_eq!(store.list_watches(None, 10).unwrap().watches.len(), 1);
+    }
+
+    fn no_telling() -> (
+        Vec<Channel>,
+        impl FnMut(&HistoryEntry, Option<&Watch>) -> Option<Notice>,
+    ) {
+        (
+            Vec::new(),
+            |_: &HistoryEntry, _: Option<&Watch>| -> Option<Notice> {
+                panic!("nothing to render without channels")
+            },
+        )
+    }
+
+    fn begin(store: &mut Store, watch_id: &str, at: i64) -> Result<BookingIntent, StoreError> {
+        let (channels, mut render) = no_telling();
+        store
+            .booking_begin(
+                watch_id,
+                "order submitted",
+                &json!({"visit_time": "2026-12-03 08:30"}),
+                at,
+                Telling {
+                    channels: &channels,
+                    render: &mut render,
+                },
+            )
+            .map(|(intent, _, _)| intent)
+    }
+
+    fn end(
+        store: &mut Store,
+        watch_id: &str,
+        intent_id: &str,
+        result: BookingResult,
+        at: i64,
+    ) -> Result<(BookingIntent, Option<HistoryEntry>), StoreError> {
+        let (channels, mut render) = no_telling();
+        store
+            .booking_end(
+                watch_id,
+                intent_id,
+                Outcome {
+                    result,
+                    message: "done",
+                    data: &json!({"order_no": "YY1"}),
+                },
+                at,
+                Telling {
+                    channels: &channels,
+                    render: &mut render,
+                },
+            )
+            .map(|(intent, entry, _)| (intent, entry))
+    }
+
+    fn insert_intent(
+        store: &Store,
+        id: &str,
+        watch_id: &str,
+        state: &str,
+    ) -> rusqlite::Result<usize> {
+        store.conn.execute(
+            "INSERT INTO booking_intents (id, watch_id, state, created_at, updated_at) VALUES (?1, ?2, ?3, 1, 1)",
+            params![id, watch_id, state],
+        )
+    }
+
+    #[test]
+    fn the_database_refuses_a_second_blocking_intent_for_a_watch() {
+        let (_dir, store) = temp_store();
+        insert_intent(&store, "b-1", "w", "submitted").unwrap();
+        for (id, state) in [("b-2", "submitted"), ("b-3", "booked"), ("b-4", "unknown")] {
+            let err = insert_intent(&store, id, "w", state).unwrap_err();
+            assert_eq!(
+                err.sqlite_error_code(),
+                Some(SqliteCode::ConstraintViolation),
+                "{state}: {err}"
+            );
+        }
+        // Failed intents do not block, any number of them; other watches are apart.
+        insert_intent(&store, "b-5", "w", "failed").unwrap();
+        insert_intent(&store, "b-6", "w", "failed").unwrap();
+        insert_intent(&store, "b-7", "other", "booked").unwrap();
+        // Nor may a state change make a second blocking one.
+        let err = store
+            .conn
+            .execute(
+                "UPDATE booking_intents SET state = 'unknown' WHERE id = 'b-5'",
+                [],
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.sqlite_error_code(),
+            Some(SqliteCode::ConstraintViolation)
+        );
+        // Once the first one failed, a new one may be written.
+        store
+            .conn
+            .execute(
+                "UPDATE booking_intents SET state = 'failed' WHERE id = 'b-1'",
+                [],
+            )
+            .unwrap();
+        insert_intent(&store, "b-8", "w", "booked").unwrap();
+        // And no state outside the four.
+        let err = insert_intent(&store, "b-9", "x", "maybe").unwrap_err();
+        assert_eq!(
+            err.sqlite_error_code(),
+            Some(SqliteCode::ConstraintViolation)
+        );
+    }
+
+    #[test]
+    fn a_watch_books_once_unless_the_site_made_no_order() {
+        let (_dir, mut store) = temp_store();
+        let (w, _) = store.put_watch(rail("book"), 1).unwrap();
+        assert!(store.booking_get(&w.id).unwrap().is_none());
+
+        let err = begin(&mut store, "w-nope", 5).unwrap_err();
+        assert_eq!(err.code, ErrorCode::NotFound);
+        assert!(all_history(&store, "w-nope").is_empty());
+
+        // 2026-11-27 09:15 Beijing time.
+        let at = 1_795_742_100_000;
+        let first = begin(&mut store, &w.id, at).unwrap();
+        assert!(
+            first.id.starts_with("b-") && first.id.len() == 18,
+            "{}",
+            first.id
+        );
+        assert_eq!(
+            (first.state, first.created_at, first.updated_at),
+            (BookingState::Submitted, at, at)
+        );
+        assert_eq!(first.data["visit_time"], "2026-12-03 08:30");
+        assert_eq!(store.booking_get(&w.id).unwrap(), Some(first.clone()));
+        let err = begin(&mut store, &w.id, at + 1).unwrap_err();
+        assert_eq!(err.code, ErrorCode::BookingExists);
+        assert!(
+            err.message.contains("2026-11-27 09:15")
+                && err.message.contains("will not send another order"),
+            "{}",
+            err.message
+        );
+
+        // Failed: no order exists, the watch may book again.
+        let (failed, entry) =
+            end(&mut store, &w.id, &first.id, BookingResult::Failed, at + 2).unwrap();
+        assert_eq!(
+            (failed.state, failed.updated_at),
+            (BookingState::Failed, at + 2)
+        );
+        assert_eq!(entry.unwrap().kind, "booking_failed");
+        assert!(store.booking_get(&w.id).unwrap().is_none());
+        let second = begin(&mut store, &w.id, at + 3).unwrap();
+        assert_ne!(second.id, first.id);
+
+        // Booked: never again; repeating the result records nothing; changing it is refused.
+        let (booked, entry) =
+            end(&mut store, &w.id, &second.id, BookingResult::Booked, at + 4).unwrap();
+        assert_eq!(booked.state, BookingState::Booked);
+        assert_eq!(entry.unwrap().data["order_no"], "YY1");
+        let (again, entry) =
+            end(&mut store, &w.id, &second.id, BookingResult::Booked, at + 9).unwrap();
+        assert_eq!((again.clone(), entry), (booked.clone(), None));
+        for other in [BookingResult::Failed, BookingResult::Unknown] {
+            let err = end(&mut store, &w.id, &second.id, other, at + 9).unwrap_err();
+            assert_eq!(err.code, ErrorCode::BadParams, "{other:?}");
+            assert!(
+                err.message.contains("already recorded as booked"),
+                "{}",
+                err.message
+            );
+        }
+        // The old failed intent cannot be revived either.
+        let err = end(&mut store, &w.id, &first.id, BookingResult::Booked, at + 9).unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadParams);
+        let err = begin(&mut store, &w.id, at + 10).unwrap_err();
+        assert_eq!(err.code, ErrorCode::BookingExists);
+        assert!(err.message.contains("already booked"), "{}", err.message);
+
+        // Unknown intents and intents of another watch are not found.
+        let err = end(&mut store, &w.id, "b-nope", BookingResult::Booked, 1).unwrap_err();
+        assert_eq!(err.code, ErrorCode::NotFound);
+        let err = end(&mut store, "w-other", &second.id, BookingResult::Booked, 1).unwrap_err();
+        assert_eq!(err.code, ErrorCode::NotFound);
+
+        let kinds: Vec<_> = all_history(&store, &w.id)
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "booked",
+                "booking_submitted",
+                "booking_failed",
+                "booking_submitted",
+                "created"
+            ]
+        );
+
+        // Deleting the watch keeps its intents: the same id recreated still may not book.
+        store.delete_watch(&w.id, at + 20).unwrap().unwrap();
+        assert_eq!(store.booking_get(&w.id).unwrap(), Some(booked));
+        let mut again = rail("again");
+        again.id = w.id.clone();
+        store.put_watch(again, at + 21).unwrap();
+        assert_eq!(
+            begin(&mut store, &w.id, at + 22).unwrap_err().code,
+            ErrorCode::BookingExists
+        );
+    }
+
+    #[test]
+    fn booking_events_and_their_messages_commit_with_the_intent() {
+        let (_dir, mut store) = temp_store();
+        let (w, _) = store.put_watch(rail("told"), 1).unwrap();
+        let channels = [Channel::Email, Channel::Webhook];
+        let mut seen_watch = Vec::new();
+        let mut render = |e: &HistoryEntry, watch: Option<&Watch>| {
+            seen_watch.push(watch.map(|w| w.label.clone()));
+            Some(Notice {
+                id: format!("hy-{}", e.seq),
+                kind: e.kind.clone(),
+                watch_id: e.watch_id.clone(),
+                subject: "s".into(),
+                text: "t".into(),
+                html: "h".into(),
+                url: None,
+                at: e.at,
+            })
+        };
+        let (intent, entry, queued) = store
+            .booking_begin(
+                &w.id,
+                "提交订单",
+                &Value::Null,
+                10,
+                Telling {
+                    channels: &channels,
+                    render: &mut render,
+                },
+            )
+            .unwrap();
+        assert_eq!(entry.kind, "booking_submitted");
+        assert_eq!(queued.unwrap().id, format!("hy-{}", entry.seq));
+        assert_eq!(store.outbox_counts().unwrap(), (2, 0, 0));
+        // Ended after the watch was deleted: still recorded and told, without the watch.
+        store.delete_watch(&w.id, 11).unwrap();
+        let (_, entry, queued) = store
+            .booking_end(
+                &w.id,
+                &intent.id,
+                Outcome {
+                    result: BookingResult::Unknown,
+                    message: "no answer",
+                    data: &Value::Null,
+                },
+                12,
+                Telling {
+                    channels: &channels,
+                    render: &mut render,
+                },
+            )
+            .unwrap();
+        assert_eq!(entry.unwrap().kind, "outcome_unknown");
+        assert!(queued.is_some());
+        assert_eq!(seen_watch, [Some("told".to_string()), None]);
+        let kinds: Vec<String> = store
+            .conn
+            .prepare(
+                "SELECT e.kind FROM outbox o JOIN events e ON e.seq = o.event_seq ORDER BY o.id",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(kinds.len(), 4);
+        assert_eq!(
+            kinds.iter().filter(|k| *k == "booking_submitted").count(),
+            2
+        );
+        assert_eq!(kinds.iter().filter(|k| *k == "outcome_unknown").count(), 2);
+
+        // A failure inside the transaction leaves neither intent, event nor message.
+        let (w2, _) = store.put_watch(rail("locked"), 20).unwrap();
+        let other = Connection::open(store.path()).unwrap();
+        other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        let err = begin(&mut store, &w2.id, 21).unwrap_err();
+        assert_eq!(err.code, ErrorCode::StoreLocked);
+        other.execute_batch("ROLLBACK").unwrap();
+        assert!(store.booking_get(&w2.id).unwrap().is_none());
+        assert_eq!(all_history(&store, &w2.id).len(), 1);
+        begin(&mut store, &w2.id, 22).unwrap();
+    }
+
+    #[test]
+    fn a_version_2_database_gains_booking_intents_and_keeps_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("haoyuan.sqlite3");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            assert_eq!(migrate(&mut conn, &path, &MIGRATIONS[..2]).unwrap(), 2);
+            conn.execute(
+                "INSERT INTO events (watch_id, at, kind, message) VALUES ('w', 1, 'slot_seen', 'kept')",
+                [],
+            )
+            .unwrap();
+        }
+        let store = Store::open_with_timeout(&path, SHORT).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 3);
+        assert_eq!(all_history(&store, "w")[0].message, "kept");
+        assert!(store.booking_get("w").unwrap().is_none());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, a module per area. Each spawns the built
 //! `haoyuan-host` (or uses its library) with a temporary `HAOYUAN_HOME`.
 
+mod booking;
 mod host_protocol;
 mod installer;
 mod mail;

@@ -100,6 +100,11 @@ impl Date {
         Date::from_days(local.div_euclid(86_400_000))
     }
 
+    /// The date `days` days later (earlier when negative).
+    pub fn add_days(self, days: i64) -> Date {
+        Date::from_days(self.to_days() + days)
+    }
+
     /// Whole days from `self` to `other` (positive when `other` is later).
     pub fn days_until(self, other: Date) -> i64 {
         other.to_days() - self.to_days()

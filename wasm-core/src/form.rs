@@ -114,6 +114,27 @@ pub fn target_fields(p: Platform) -> Vec<FieldSpec> {
                 false,
                 "眼科门诊",
             ),
+            field(
+                "patient_name",
+                "就诊人 Patient (name on the account; empty: the first)",
+                Text,
+                false,
+                "黄贺",
+            ),
+            field(
+                "card_type",
+                "就诊卡类型 Card type (empty: the patient's first card)",
+                Text,
+                false,
+                "SOCIAL_SECURITY",
+            ),
+            field(
+                "card_no",
+                "卡号后四位 Card's last 4 characters (optional)",
+                Text,
+                false,
+                "600X",
+            ),
         ],
         Platform::Rail12306 => vec![
             field(
@@ -619,6 +640,8 @@ enum Param {
     Settings,
     /// A channel id, e.g. `email` (required).
     Channel,
+    /// How a booking ended: `booked`, `failed` or `unknown` (required).
+    BookingResult,
 }
 
 /// The params of every command of [`protocol::Request`], in the order of
@@ -629,7 +652,7 @@ enum Param {
 /// Why not call `parse_request` here: its derived `Deserialize` for the adjacently
 /// tagged `Request` instantiates every params type twice (buffered and direct), which
 /// costs the wasm module ~150 KB — half of its size budget.
-const PARAMS: [(&str, &[(&str, Param)]); 13] = [
+const PARAMS: [(&str, &[(&str, Param)]); 16] = [
     ("hello", &[]),
     ("watch_put", &[("watch", Param::Watch)]),
     ("watch_get", &[("id", Param::Str)]),
@@ -670,6 +693,21 @@ const PARAMS: [(&str, &[(&str, Param)]); 13] = [
     ("send_test", &[("channel", Param::Channel)]),
     ("send_test_email", &[]),
     ("outbox_status", &[]),
+    (
+        "booking_begin",
+        &[("watch_id", Param::Str), ("data", Param::Any)],
+    ),
+    (
+        "booking_end",
+        &[
+            ("watch_id", Param::Str),
+            ("intent_id", Param::Str),
+            ("result", Param::BookingResult),
+            ("message", Param::Str),
+            ("data", Param::Any),
+        ],
+    ),
+    ("booking_get", &[("watch_id", Param::Str)]),
 ];
 
 /// Checks one parameter's value; `None` when it is absent.
@@ -684,9 +722,12 @@ fn check_param(name: &str, kind: Param, value: Option<&Value>) -> Result<(), Str
     };
     let Some(v) = value else {
         return match kind {
-            Param::Str | Param::Bool | Param::Watch | Param::Settings | Param::Channel => {
-                Err(format!("missing field `{name}`"))
-            }
+            Param::Str
+            | Param::Bool
+            | Param::Watch
+            | Param::Settings
+            | Param::Channel
+            | Param::BookingResult => Err(format!("missing field `{name}`")),
             _ => Ok(()),
         };
     };
@@ -709,6 +750,8 @@ fn check_param(name: &str, kind: Param, value: Option<&Value>) -> Result<(), Str
                 .map_err(|e| format!("{name}: {e}"))
         }
         Param::Channel => serde_json::from_value::<Channel>(v.clone()).is_ok(),
+        // The names of `protocol::BookingResult` (the table's test holds them together).
+        Param::BookingResult => matches!(v.as_str(), Some("booked" | "failed" | "unknown")),
     };
     if ok {
         return Ok(());
@@ -720,6 +763,7 @@ fn check_param(name: &str, kind: Param, value: Option<&Value>) -> Result<(), Str
         Param::OptU32 => "a whole number from 0 to 4294967295",
         Param::OptI64 => "a whole number",
         Param::StrList => "a list of strings",
+        Param::BookingResult => "one of booked, failed, unknown",
         _ => "one of email, webhook, bark, serverchan, dingtalk, feishu, telegram",
     };
     Err(format!("`{name}` is {}, expected {expected}", shown(v)))
@@ -1893,6 +1937,54 @@ mod tests {
             ("send_test_email", json!({})),
             ("send_test_email", json!({"to": "x"})),
             ("outbox_status", json!({})),
+            ("booking_begin", json!({"watch_id": "w"})),
+            (
+                "booking_begin",
+                json!({"watch_id": "w", "data": {"message": "m", "date": "2026-12-03"}}),
+            ),
+            ("booking_begin", json!({"watch_id": "w", "data": null})),
+            ("booking_begin", json!({})),
+            ("booking_begin", json!({"watch_id": 1})),
+            ("booking_begin", json!({"watch_id": "w", "intent_id": "b"})),
+            (
+                "booking_end",
+                json!({"watch_id": "w", "intent_id": "b", "result": "booked", "message": "m"}),
+            ),
+            (
+                "booking_end",
+                json!({"watch_id": "w", "intent_id": "b", "result": "failed", "message": "m", "data": {"reason": "r"}}),
+            ),
+            (
+                "booking_end",
+                json!({"watch_id": "w", "intent_id": "b", "result": "unknown", "message": "m", "data": null}),
+            ),
+            (
+                "booking_end",
+                json!({"watch_id": "w", "intent_id": "b", "result": "submitted", "message": "m"}),
+            ),
+            (
+                "booking_end",
+                json!({"watch_id": "w", "intent_id": "b", "result": "Booked", "message": "m"}),
+            ),
+            (
+                "booking_end",
+                json!({"watch_id": "w", "intent_id": "b", "result": null, "message": "m"}),
+            ),
+            (
+                "booking_end",
+                json!({"watch_id": "w", "intent_id": "b", "message": "m"}),
+            ),
+            (
+                "booking_end",
+                json!({"watch_id": "w", "result": "booked", "message": "m"}),
+            ),
+            (
+                "booking_end",
+                json!({"watch_id": "w", "intent_id": "b", "result": "booked"}),
+            ),
+            ("booking_get", json!({"watch_id": "w"})),
+            ("booking_get", json!({"watch_id": null})),
+            ("booking_get", json!({"id": "w"})),
             ("nonsense", json!({})),
         ];
         for (cmd, params) in samples {

@@ -91,11 +91,39 @@ pub enum Request {
     SendTestEmail {},
     /// Per-channel delivery state and recent final failures. Answers [`OutboxStatus`].
     OutboxStatus {},
+    /// Say that an order is about to be sent to the site for this watch (before the
+    /// site's `order/save`). In one transaction the host records a `submitted`
+    /// [`BookingIntent`] and a `booking_submitted` event (message: `data.message` when
+    /// it is a non-blank string, else "order submitted"), queued for notification like
+    /// `event_record`. Refused with `booking_exists` while the watch has a blocking
+    /// intent (`submitted`, `booked` or `unknown`): one watch never sends a second
+    /// order. Answers [`BookingBegun`] and pushes the event as a `watch_event`.
+    BookingBegin {
+        watch_id: String,
+        #[serde(default)]
+        data: Value,
+    },
+    /// Say how a booking begun with `booking_begin` ended: sets the intent's state and
+    /// records a `booked` / `booking_failed` / `outcome_unknown` event in one
+    /// transaction. `failed` means the site made no order: the watch may book again.
+    /// Idempotent: repeating the same result records nothing (`entry` is null); a
+    /// different result for an ended intent is `bad_params`. Answers [`BookingEnded`].
+    BookingEnd {
+        watch_id: String,
+        intent_id: String,
+        result: BookingResult,
+        message: String,
+        #[serde(default)]
+        data: Value,
+    },
+    /// The watch's blocking intent, if any (also for a deleted watch): while there is
+    /// one the watch must not book. Answers [`BookingFound`].
+    BookingGet { watch_id: String },
 }
 
 impl Request {
     /// Every `cmd` this protocol version knows, in the order of `PROTOCOL.md`.
-    pub const COMMANDS: [&'static str; 13] = [
+    pub const COMMANDS: [&'static str; 16] = [
         "hello",
         "watch_put",
         "watch_get",
@@ -109,6 +137,9 @@ impl Request {
         "send_test",
         "send_test_email",
         "outbox_status",
+        "booking_begin",
+        "booking_end",
+        "booking_get",
     ];
 
     /// The wire name of this request's command.
@@ -127,6 +158,9 @@ impl Request {
             Request::SendTest { .. } => "send_test",
             Request::SendTestEmail {} => "send_test_email",
             Request::OutboxStatus {} => "outbox_status",
+            Request::BookingBegin { .. } => "booking_begin",
+            Request::BookingEnd { .. } => "booking_end",
+            Request::BookingGet { .. } => "booking_get",
         }
     }
 }
@@ -283,6 +317,9 @@ pub enum ErrorCode {
     ChannelFailed,
     /// The channel is not set up (no server, key or recipient).
     ChannelNotConfigured,
+    /// `booking_begin` for a watch that already has an order submitted, booked or of
+    /// unknown outcome: Haoyuan will not send a second one.
+    BookingExists,
 }
 
 impl ErrorCode {
@@ -307,11 +344,12 @@ impl ErrorCode {
             ErrorCode::InvalidSettings => "invalid_settings",
             ErrorCode::ChannelFailed => "channel_failed",
             ErrorCode::ChannelNotConfigured => "channel_not_configured",
+            ErrorCode::BookingExists => "booking_exists",
         }
     }
 
     /// Every code, in the (append-only) order of the table in `PROTOCOL.md`.
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::BadFrame,
         ErrorCode::FrameTooLarge,
         ErrorCode::BadJson,
@@ -330,6 +368,7 @@ impl ErrorCode {
         ErrorCode::InvalidSettings,
         ErrorCode::ChannelFailed,
         ErrorCode::ChannelNotConfigured,
+        ErrorCode::BookingExists,
     ];
 }
 
@@ -480,6 +519,131 @@ pub struct OutboxStatus {
     pub channels: Vec<ChannelStatus>,
     /// The most recent final failures, newest first.
     pub failures: Vec<FailedNotice>,
+}
+
+/// Where a booking intent stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingState {
+    /// The order is being (or was) sent; the site's answer is not known yet.
+    Submitted,
+    /// The site confirmed the order.
+    Booked,
+    /// The site certainly made no order; the watch may book again.
+    Failed,
+    /// The order may or may not exist (e.g. the answer was lost); the person must check.
+    Unknown,
+}
+
+impl BookingState {
+    /// The wire name, e.g. `submitted`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BookingState::Submitted => "submitted",
+            BookingState::Booked => "booked",
+            BookingState::Failed => "failed",
+            BookingState::Unknown => "unknown",
+        }
+    }
+
+    /// Reads a wire name.
+    pub fn parse(s: &str) -> Option<BookingState> {
+        match s {
+            "submitted" => Some(BookingState::Submitted),
+            "booked" => Some(BookingState::Booked),
+            "failed" => Some(BookingState::Failed),
+            "unknown" => Some(BookingState::Unknown),
+            _ => None,
+        }
+    }
+
+    /// Whether an intent in this state stops the watch from booking again (an order
+    /// may exist): every state but `failed`.
+    pub fn blocks(self) -> bool {
+        self != BookingState::Failed
+    }
+}
+
+/// How a booking ended, as `booking_end` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingResult {
+    /// The site confirmed the order.
+    Booked,
+    /// The site certainly made no order.
+    Failed,
+    /// It cannot be told whether an order was made.
+    Unknown,
+}
+
+impl BookingResult {
+    /// The wire name, e.g. `booked`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BookingResult::Booked => "booked",
+            BookingResult::Failed => "failed",
+            BookingResult::Unknown => "unknown",
+        }
+    }
+
+    /// The state the intent takes.
+    pub fn state(self) -> BookingState {
+        match self {
+            BookingResult::Booked => BookingState::Booked,
+            BookingResult::Failed => BookingState::Failed,
+            BookingResult::Unknown => BookingState::Unknown,
+        }
+    }
+
+    /// The kind of the history event recorded for it.
+    pub fn event_kind(self) -> &'static str {
+        match self {
+            BookingResult::Booked => "booked",
+            BookingResult::Failed => "booking_failed",
+            BookingResult::Unknown => "outcome_unknown",
+        }
+    }
+}
+
+/// The host's record that an order may exist for a watch, written before the order is
+/// sent. While a watch has one that [`BookingState::blocks`], no second order is sent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BookingIntent {
+    /// `b-` and 16 hex digits.
+    pub id: String,
+    pub watch_id: String,
+    pub state: BookingState,
+    /// Unix ms: when the order was about to be sent.
+    pub created_at: i64,
+    /// Unix ms of the last change of state.
+    pub updated_at: i64,
+    /// The `data` of `booking_begin`.
+    #[serde(default)]
+    pub data: Value,
+}
+
+/// Data of a `booking_begin` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BookingBegun {
+    pub intent: BookingIntent,
+    /// The `booking_submitted` event.
+    pub entry: HistoryEntry,
+}
+
+/// Data of a `booking_end` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BookingEnded {
+    pub intent: BookingIntent,
+    /// The `booked` / `booking_failed` / `outcome_unknown` event; `null` when the intent
+    /// already had this result (a repeated request), and nothing was recorded.
+    pub entry: Option<HistoryEntry>,
+}
+
+/// Data of a `booking_get` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BookingFound {
+    /// The watch's blocking intent, or `null`.
+    pub intent: Option<BookingIntent>,
 }
 
 /// An event the host sends without being asked.
@@ -642,6 +806,9 @@ mod tests {
                 "event_record" => json!({"watch_id": "x", "kind": "slot_seen", "message": "m"}),
                 "channels_put" => json!({"settings": {}}),
                 "send_test" => json!({"channel": "email"}),
+                "booking_begin" | "booking_get" => json!({"watch_id": "x"}),
+                "booking_end" => json!({"watch_id": "x", "intent_id": "b", "result": "failed",
+                                        "message": "m", "data": {"reason": "r"}}),
                 "watch_put" => json!({"watch": {
                     "target": {"platform": "pati", "dept_id": "d"},
                     "window": {"start": "2026-11-27", "end": "2026-11-28"},
@@ -683,12 +850,84 @@ mod tests {
                 "internal",
                 "invalid_settings",
                 "channel_failed",
-                "channel_not_configured"
+                "channel_not_configured",
+                "booking_exists"
             ]
         );
         for c in ErrorCode::ALL {
             assert_eq!(serde_json::to_value(c).unwrap(), json!(c.as_str()));
         }
+    }
+
+    #[test]
+    fn booking_commands_and_shapes() {
+        let e = parse_request(
+            r#"{"id": 1, "cmd": "booking_end", "params": {"watch_id": "w", "intent_id": "b-1", "result": "booked", "message": "ok"}}"#,
+        );
+        assert_eq!(
+            e.request.unwrap(),
+            Request::BookingEnd {
+                watch_id: "w".into(),
+                intent_id: "b-1".into(),
+                result: BookingResult::Booked,
+                message: "ok".into(),
+                data: Value::Null,
+            }
+        );
+        for bad in [
+            r#"{"id": 1, "cmd": "booking_end", "params": {"watch_id": "w", "intent_id": "b", "result": "submitted", "message": "m"}}"#,
+            r#"{"id": 1, "cmd": "booking_end", "params": {"watch_id": "w", "intent_id": "b", "result": "booked"}}"#,
+            r#"{"id": 1, "cmd": "booking_begin", "params": {}}"#,
+            r#"{"id": 1, "cmd": "booking_get", "params": {"watch_id": "w", "x": 1}}"#,
+        ] {
+            assert_eq!(
+                parse_request(bad).request.unwrap_err().code,
+                ErrorCode::BadParams,
+                "{bad}"
+            );
+        }
+        let intent = BookingIntent {
+            id: "b-1".into(),
+            watch_id: "w".into(),
+            state: BookingState::Unknown,
+            created_at: 1,
+            updated_at: 2,
+            data: json!({"k": 1}),
+        };
+        assert_eq!(
+            serde_json::to_value(&intent).unwrap(),
+            json!({"id": "b-1", "watch_id": "w", "state": "unknown", "created_at": 1,
+                   "updated_at": 2, "data": {"k": 1}})
+        );
+        let ended = BookingEnded {
+            intent: intent.clone(),
+            entry: None,
+        };
+        assert_eq!(serde_json::to_value(&ended).unwrap()["entry"], json!(null));
+        assert_eq!(
+            serde_json::to_value(BookingFound { intent: None }).unwrap(),
+            json!({"intent": null})
+        );
+        for s in [
+            BookingState::Submitted,
+            BookingState::Booked,
+            BookingState::Failed,
+            BookingState::Unknown,
+        ] {
+            assert_eq!(BookingState::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), json!(s.as_str()));
+            assert_eq!(s.blocks(), s != BookingState::Failed);
+        }
+        for (r, kind) in [
+            (BookingResult::Booked, "booked"),
+            (BookingResult::Failed, "booking_failed"),
+            (BookingResult::Unknown, "outcome_unknown"),
+        ] {
+            assert_eq!(r.event_kind(), kind);
+            assert_eq!(r.state().as_str(), r.as_str());
+            assert!(crate::notify::notifies(kind));
+        }
+        assert!(crate::notify::notifies("booking_submitted"));
     }
 
     #[test]

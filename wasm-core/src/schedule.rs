@@ -241,6 +241,11 @@ impl Planner {
         }
     }
 
+    /// Sets (or forgets) the release rule, e.g. once the hospital's `openTimeView` is known.
+    pub fn set_release(&mut self, release: Option<ReleaseRule>) {
+        self.release = release;
+    }
+
     /// Marks the watch done: every later plan is `Stop`.
     pub fn finish(&mut self) {
         self.done = true;

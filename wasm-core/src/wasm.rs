@@ -127,3 +127,124 @@ pub fn outbox_view(status_json: &str) -> String {
     let status = serde_json::from_str(status_json).unwrap_or(serde_json::Value::Null);
     form::outbox_view(&status).to_string()
 }
+
+// ---- 114yygh -----------------------------------------------------------------------
+
+use crate::platforms::yygh114::{bridge, login::Login, watcher::Watcher, Site};
+
+/// Builds a 114 request for the pages (`hospital_list`, `hospital_detail`,
+/// `department_list`, `patient_list`, `real_name_status`): `{"ok", "request" | "message"}`.
+#[wasm_bindgen]
+pub fn yygh_request(op: &str, params_json: &str, base_url: &str, now_ms: f64) -> String {
+    bridge::request_json(op, params_json, base_url, now_ms as i64).to_string()
+}
+
+/// Reads the reply (HttpResponse JSON) of a [`yygh_request`]: `{"ok", "data" | "error": {kind, message}}`.
+#[wasm_bindgen]
+pub fn yygh_parse(op: &str, response_json: &str, _base_url: &str) -> String {
+    bridge::parse_json(op, response_json).to_string()
+}
+
+/// The SMS login of one mobile number; every method answers a step (JSON).
+#[wasm_bindgen]
+pub struct YyghLogin(Login);
+
+#[wasm_bindgen]
+impl YyghLogin {
+    #[wasm_bindgen(constructor)]
+    pub fn new(base_url: &str, mobile: &str) -> YyghLogin {
+        YyghLogin(Login::new(Site::new(base_url), mobile))
+    }
+
+    pub fn start(&mut self, now_ms: f64) -> String {
+        bridge::step_json(self.0.start(now_ms as i64)).to_string()
+    }
+
+    pub fn feed(&mut self, now_ms: f64, response_json: &str) -> String {
+        match bridge::response(response_json) {
+            Ok(r) => bridge::step_json(self.0.feed(now_ms as i64, &r)).to_string(),
+            Err(e) => bridge::step_json(self.0.no_response(now_ms as i64, &e)).to_string(),
+        }
+    }
+
+    pub fn answer(&mut self, now_ms: f64, text: &str) -> String {
+        bridge::step_json(self.0.answer(now_ms as i64, text)).to_string()
+    }
+
+    pub fn no_response(&mut self, now_ms: f64, detail: &str) -> String {
+        bridge::step_json(self.0.no_response(now_ms as i64, detail)).to_string()
+    }
+}
+
+/// The run-time watcher of one 114 watch; every method answers
+/// `{"action": …, "events": [...]}` (see `platforms::yygh114::watcher::Action`).
+#[wasm_bindgen]
+pub struct YyghWatcher(Watcher);
+
+#[wasm_bindgen]
+impl YyghWatcher {
+    /// `intent_json`: the host's `booking_get` intent, or `null`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(watch_json: &str, base_url: &str, intent_json: &str) -> Result<YyghWatcher, String> {
+        bridge::watcher_from_json(watch_json, base_url, intent_json).map(YyghWatcher)
+    }
+
+    pub fn tick(&mut self, now_ms: f64, unit: f64) -> String {
+        let a = self.0.tick(now_ms as i64, unit);
+        bridge::action_json(&mut self.0, a)
+    }
+
+    pub fn feed(&mut self, now_ms: f64, response_json: &str, unit: f64) -> String {
+        let a = match bridge::response(response_json) {
+            Ok(r) => self.0.feed(now_ms as i64, &r, unit),
+            Err(e) => self.0.no_response(now_ms as i64, &e, unit),
+        };
+        bridge::action_json(&mut self.0, a)
+    }
+
+    pub fn no_response(&mut self, now_ms: f64, detail: &str, unit: f64) -> String {
+        let a = self.0.no_response(now_ms as i64, detail, unit);
+        bridge::action_json(&mut self.0, a)
+    }
+
+    /// The font of a `fetch_font` action (HttpResponse JSON; empty when it failed).
+    pub fn font(&mut self, now_ms: f64, url: &str, response_json: &str, unit: f64) -> String {
+        let resp = bridge::response(response_json).ok();
+        let a = self.0.font(now_ms as i64, url, resp.as_ref(), unit);
+        bridge::action_json(&mut self.0, a)
+    }
+
+    pub fn intent_recorded(&mut self, now_ms: f64, intent_id: &str, unit: f64) -> String {
+        let a = self.0.intent_recorded(now_ms as i64, intent_id, unit);
+        bridge::action_json(&mut self.0, a)
+    }
+
+    pub fn intent_refused(
+        &mut self,
+        now_ms: f64,
+        message: &str,
+        already_booked: bool,
+        unit: f64,
+    ) -> String {
+        let a = self
+            .0
+            .intent_refused(now_ms as i64, message, already_booked, unit);
+        bridge::action_json(&mut self.0, a)
+    }
+
+    pub fn answer(&mut self, now_ms: f64, text: &str, unit: f64) -> String {
+        let a = self.0.answer(now_ms as i64, text, unit);
+        bridge::action_json(&mut self.0, a)
+    }
+
+    pub fn resume(&mut self, now_ms: f64, unit: f64) -> String {
+        let a = self.0.resume(now_ms as i64, unit);
+        bridge::action_json(&mut self.0, a)
+    }
+
+    /// The server clock's estimate now: `{"offset_ms", "bound_ms"}` or `null`.
+    pub fn clock(&self, now_ms: f64) -> String {
+        serde_json::to_string(&self.0.clock().estimate(now_ms as i64))
+            .unwrap_or_else(|_| "null".into())
+    }
+}

@@ -133,6 +133,15 @@ pub enum Target {
         /// Department name, for display.
         #[serde(default)]
         dept_name: String,
+        /// The patient to book for, by name as on the 114 account (empty: the first).
+        #[serde(default)]
+        patient_name: String,
+        /// `cardType` to book with, e.g. `SOCIAL_SECURITY` (empty: the patient's first card).
+        #[serde(default)]
+        card_type: String,
+        /// The card's last characters (empty: any card of the type). Never a full number.
+        #[serde(default)]
+        card_no: String,
     },
     /// A 12306 journey between two stations.
     #[serde(rename = "12306")]
@@ -491,6 +500,9 @@ fn validate_target(t: &Target, errs: &mut Vec<FieldError>) {
             second_dept_code,
             hos_name,
             dept_name,
+            patient_name,
+            card_type,
+            card_no,
         } => {
             required("target.hos_code", hos_code, "the hospital code", errs);
             required(
@@ -507,6 +519,20 @@ fn validate_target(t: &Target, errs: &mut Vec<FieldError>) {
             );
             optional("target.hos_name", hos_name, "the hospital name", errs);
             optional("target.dept_name", dept_name, "the department name", errs);
+            optional(
+                "target.patient_name",
+                patient_name,
+                "the patient's name",
+                errs,
+            );
+            optional("target.card_type", card_type, "the card type", errs);
+            optional("target.card_no", card_no, "the card number", errs);
+            if card_no.trim().chars().count() > 6 {
+                errs.push(FieldError::new(
+                    "target.card_no",
+                    "give only the card's last 4–6 characters (Haoyuan never stores a full card number)",
+                ));
+            }
         }
         Target::Rail12306 {
             from_station,

@@ -12,7 +12,7 @@
 //! | `GET /faults`, `POST /faults`, `DELETE /faults` | list, arm (`FaultSpec`), clear |
 //! | `GET /inbox?phone=` | SMS messages |
 //! | `GET /captcha?platform=` | captcha answers by key |
-//! | `GET /requests?platform=&limit=` | the request log |
+//! | `GET /requests?platform=&limit=` | the request log: [`crate::shared::LoggedRequest`] |
 //! | `GET /orders?platform=` | orders of one platform, or all by platform |
 //! | `POST /platform/{id}/{action}` | a platform-specific action |
 
@@ -38,11 +38,12 @@ pub struct AdminState {
 }
 
 impl AdminState {
-    fn platform(&self, id: &str) -> Result<&Arc<dyn Platform>, Response> {
+    /// The platform with this id, or the 400 reply (boxed: a `Response` is large).
+    fn platform(&self, id: &str) -> Result<&Arc<dyn Platform>, Box<Response>> {
         self.platforms
             .iter()
             .find(|p| p.id() == id)
-            .ok_or_else(|| bad(format!("no platform “{id}”")))
+            .ok_or_else(|| Box::new(bad(format!("no platform “{id}”"))))
     }
 
     fn tick(&self) {
@@ -104,7 +105,7 @@ async fn release(State(s): State<AdminState>, body: String) -> Response {
             Ok(v) => web::json(&json!({"ok": true, "released": v})),
             Err(e) => bad(e),
         },
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -171,7 +172,7 @@ async fn orders(State(s): State<AdminState>, Query(q): Q) -> Response {
     match q.get("platform") {
         Some(id) => match s.platform(id) {
             Ok(p) => web::json(&p.orders()),
-            Err(r) => r,
+            Err(r) => *r,
         },
         None => web::json(&Value::Object(
             s.platforms
@@ -198,6 +199,6 @@ async fn platform_action(
             Ok(v) => web::json(&v),
             Err(e) => bad(e),
         },
-        Err(r) => r,
+        Err(r) => *r,
     }
 }

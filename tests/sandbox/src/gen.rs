@@ -83,9 +83,9 @@ pub const GIVEN: &[&str] = &[
 /// A person's name: surname + one or two given characters.
 pub fn person_name(rng: &mut Rng) -> String {
     let mut s = rng.pick(SURNAMES).to_string();
-    s.push_str(*rng.pick(GIVEN));
+    s.push_str(rng.pick::<&str>(GIVEN));
     if s.chars().count() == 2 && rng.chance(0.3) {
-        s.push_str(*rng.pick(GIVEN));
+        s.push_str(rng.pick::<&str>(GIVEN));
     }
     s
 }

@@ -182,6 +182,16 @@ async fn platform_layer(State(ctx): State<Layer>, req: Request, next: Next) -> R
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
+    let headers = req.headers();
+    let header_of = |name: &str| {
+        headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    };
+    let origin = header_of("origin");
+    let referer = header_of("referer");
+    let sec_fetch_site = header_of("sec-fetch-site");
+    let session = ctx.platform.log_session(headers);
     let fault = shared.faults.take(id, &path);
 
     let mut resp = match &fault {
@@ -235,6 +245,10 @@ async fn platform_layer(State(ctx): State<Layer>, req: Request, next: Next) -> R
                 .and_then(|v| v["kind"].as_str().map(String::from))
                 .unwrap_or_default()
         }),
+        origin,
+        referer,
+        sec_fetch_site,
+        session,
     });
     resp
 }

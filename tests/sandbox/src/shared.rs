@@ -128,6 +128,26 @@ pub struct LoggedRequest {
     /// The fault injected, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<String>,
+    /// The request's `Origin` header, if sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// The request's `Referer` header, if sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub referer: Option<String>,
+    /// The request's `Sec-Fetch-Site` header, if sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sec_fetch_site: Option<String>,
+    /// The login the request carried, shortened by [`short_session`] (see
+    /// [`crate::platforms::Platform::log_session`]); absent when it carried none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+}
+
+/// How the log shows a login credential: its first 8 characters (enough to tell two
+/// logins apart, too little to reuse), `None` for an empty one.
+pub fn short_session(credential: &str) -> Option<String> {
+    let c = credential.trim();
+    (!c.is_empty()).then(|| c.chars().take(8).collect())
 }
 
 /// The last requests (a bounded ring).
@@ -208,6 +228,17 @@ impl RateLimit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sessions_are_shortened_to_8_characters() {
+        assert_eq!(short_session("AbCdEfGh1234..").as_deref(), Some("AbCdEfGh"));
+        assert_eq!(short_session("abc").as_deref(), Some("abc"));
+        assert_eq!(
+            short_session("号源号源号源号源号源").as_deref(),
+            Some("号源号源号源号源")
+        );
+        assert_eq!(short_session(" "), None);
+    }
 
     #[test]
     fn rate_limit_allows_a_burst_per_window() {

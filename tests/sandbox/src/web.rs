@@ -20,6 +20,12 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// A `Set-Cookie` value (`Path=/`, `HttpOnly`).
+///
+/// Deliberately no `Secure` (the sandbox is plain http, where a browser would drop a
+/// `Secure` cookie), no `Domain` (host-only: `127.0.0.1`) and no `SameSite`, which
+/// Chromium treats as `Lax`: stored and sent back on `fetch(..., {credentials:
+/// "include"})` from an extension with host permission for the sandbox, and on the
+/// site's own pages.
 pub fn set_cookie(name: &str, value: &str) -> String {
     format!("{name}={value}; Path=/; HttpOnly")
 }
@@ -106,6 +112,21 @@ fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cookies_suit_a_browser_on_plain_http() {
+        for c in [set_cookie("cmi-user-ticket", "x"), clear_cookie("x")] {
+            assert!(c.contains("; Path=/"), "{c}");
+            let lower = c.to_ascii_lowercase();
+            assert!(
+                !lower.contains("secure;") && !lower.ends_with("secure"),
+                "{c}"
+            );
+            assert!(!lower.contains("samesite=strict"), "{c}");
+            assert!(!lower.contains("domain="), "{c}");
+        }
+        assert_eq!(set_cookie("a", "1"), "a=1; Path=/; HttpOnly");
+    }
 
     #[test]
     fn parses_cookies_and_forms() {

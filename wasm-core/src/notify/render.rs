@@ -16,6 +16,8 @@
 //! | field | shown as |
 //! |---|---|
 //! | `date`, `period` (`morning`/`afternoon`/`evening`), `train` | in the subject and a "date" line |
+//! | `visit_time` / `visitTime` | visit time (in the subject when there is no date) |
+//! | `place` / `location` | where to go |
 //! | `doctor` / `doctor_name`, `title` / `doctor_title` | doctor |
 //! | `fee` / `amount` | fee, in yuan |
 //! | `seat` / `seat_type` | seat (12306) |
@@ -30,7 +32,7 @@
 //! | `url` (http/https only) | the link to act on |
 //!
 //! Masking: values of ID, card and phone fields are always masked; free text (the event
-//! sentence, reasons, names) is scanned and any ID-number-like run (17 digits + digit/X
+//! sentence, reasons, names, visit times and places) is scanned and any ID-number-like run (17 digits + digit/X
 //! with a plausible birth date), 11-digit mobile number or 16–19-digit card-like number is
 //! masked too. No secret is ever an input here (settings are not passed in).
 
@@ -86,11 +88,21 @@ pub fn render(id: &str, watch: Option<&Watch>, entry: &HistoryEntry, lang: Lang)
         format!("{}{}", beijing_time(entry.at), beijing_suffix(lang)),
     ));
 
-    let text = text_body(&message, &rows, url.as_deref(), &footer_rows, id, lang);
+    let advice = advice(&entry.kind, lang);
+    let text = text_body(
+        &message,
+        advice,
+        &rows,
+        url.as_deref(),
+        &footer_rows,
+        id,
+        lang,
+    );
     let html = html_body(
         &subject,
         &entry.kind,
         &message,
+        advice,
         &rows,
         url.as_deref(),
         &footer_rows,
@@ -122,8 +134,18 @@ pub fn test_notice(id: &str, lang: Lang, at: i64) -> Notice {
         t(lang, "发送时间", "Sent at").to_string(),
         format!("{}{}", beijing_time(at), beijing_suffix(lang)),
     )];
-    let text = text_body(message, &[], None, &footer_rows, id, lang);
-    let html = html_body(&subject, "test", message, &[], None, &footer_rows, id, lang);
+    let text = text_body(message, None, &[], None, &footer_rows, id, lang);
+    let html = html_body(
+        &subject,
+        "test",
+        message,
+        None,
+        &[],
+        None,
+        &footer_rows,
+        id,
+        lang,
+    );
     Notice {
         id: id.to_string(),
         kind: "test".to_string(),
@@ -317,7 +339,20 @@ fn period_word(p: &str, lang: Lang) -> String {
     }
 }
 
-/// `2026-12-03 上午` / `2026-12-03 G101`: date, period and train, those present.
+/// What the person should do, for the kinds that need them to act.
+fn advice(kind: &str, lang: Lang) -> Option<&'static str> {
+    match kind {
+        "outcome_unknown" => Some(t(
+            lang,
+            "号源不能确定订单是否已生成，因此不会再为这个监控提交订单。请到网站的“我的订单”里查看：如果有这笔订单，按订单就诊或支付；如果没有，可以自己重新预约。",
+            "Haoyuan cannot tell whether the order was made, so it will not submit another one for this watch. Check your orders on the site: if the order is there, follow it (pay or attend); if it is not, you can book again yourself.",
+        )),
+        _ => None,
+    }
+}
+
+/// `2026-12-03 上午` / `2026-12-03 G101`: date, period and train, those present; else
+/// the visit time.
 fn when_part(data: &Value, lang: Lang) -> String {
     let mut bits = Vec::new();
     if let Some(d) = str_field(data, &["date"]) {
@@ -328,6 +363,11 @@ fn when_part(data: &Value, lang: Lang) -> String {
     }
     if let Some(tr) = str_field(data, &["train", "train_code", "trainCode"]) {
         bits.push(scrub(&tr));
+    }
+    if bits.is_empty() {
+        if let Some(v) = str_field(data, &["visit_time", "visitTime"]) {
+            bits.push(scrub(&v));
+        }
     }
     one_line(&bits.join(" "))
 }
@@ -448,6 +488,12 @@ fn detail_rows(data: &Value, lang: Lang) -> Vec<(String, String)> {
     if !date_bits.is_empty() {
         push("日期", "Date", date_bits.join(" "));
     }
+    if let Some(v) = str_field(data, &["visit_time", "visitTime"]) {
+        push("就诊时间", "Visit time", scrub(&v));
+    }
+    if let Some(p) = str_field(data, &["place", "location"]) {
+        push("地点", "Place", scrub(&p));
+    }
     if let Some(tr) = str_field(data, &["train", "train_code", "trainCode"]) {
         push("车次", "Train", scrub(&tr));
     }
@@ -554,7 +600,7 @@ fn detail_rows(data: &Value, lang: Lang) -> Vec<(String, String)> {
 }
 
 /// `2026-11-27 09:15`, Beijing time (UTC+8), from Unix ms.
-fn beijing_time(ms: i64) -> String {
+pub fn beijing_time(ms: i64) -> String {
     const OFFSET_MIN: i64 = 8 * 60;
     let date = Date::from_unix_ms(ms, OFFSET_MIN as i32);
     let minute_of_day = (ms.div_euclid(60_000) + OFFSET_MIN).rem_euclid(24 * 60);
@@ -575,6 +621,7 @@ fn label_sep(lang: Lang) -> &'static str {
 
 fn text_body(
     message: &str,
+    advice: Option<&str>,
     rows: &[(String, String)],
     url: Option<&str>,
     footer_rows: &[(String, String)],
@@ -585,6 +632,10 @@ fn text_body(
     let mut out = String::new();
     if !message.is_empty() {
         out.push_str(message);
+        out.push_str("\n\n");
+    }
+    if let Some(a) = advice {
+        out.push_str(a);
         out.push_str("\n\n");
     }
     for (k, v) in rows {
@@ -610,6 +661,7 @@ fn html_body(
     subject: &str,
     kind: &str,
     message: &str,
+    advice: Option<&str>,
     rows: &[(String, String)],
     url: Option<&str>,
     footer_rows: &[(String, String)],
@@ -641,6 +693,12 @@ fn html_body(
         out.push_str(&format!(
             "<p style=\"margin:0 0 12px\">{}</p>\n",
             lines.join("<br>")
+        ));
+    }
+    if let Some(a) = advice {
+        out.push_str(&format!(
+            "<p style=\"margin:0 0 12px;padding:8px 12px;border-left:4px solid {accent};background:#fff8c5\">{}</p>\n",
+            html_escape(a)
         ));
     }
     if !rows.is_empty() {
@@ -996,6 +1054,93 @@ mod tests {
         assert!(n.text.contains("证件号：1101**********002X\n"));
         assert!(n.text.contains("手机：138****5678\n"));
         assert!(n.text.contains("卡号：****7890\n"));
+    }
+
+    #[test]
+    fn booking_events_say_when_where_and_what_to_do() {
+        let w = watch_114();
+        let data = json!({"visit_time": "2026-12-03 08:30-09:00", "place": "门诊楼 2 层 眼科",
+                          "order_no": "YY20261203001", "doctor": "王伟", "patient_name": "张小明",
+                          "card_no": "6222021234567890", "patient_id_no": "11010119900307002X"});
+        let e = HistoryEntry {
+            message: "预约成功".into(),
+            ..entry("booked", data.clone())
+        };
+        let n = render("m", Some(&w), &e, Lang::Zh);
+        // No date in the data: the visit time says when, in the subject too.
+        assert_eq!(
+            n.subject,
+            "114 · 北京协和医院 · 眼科 · 2026-12-03 08:30-09:00 · 已预约成功"
+        );
+        for line in [
+            "就诊时间：2026-12-03 08:30-09:00\n",
+            "地点：门诊楼 2 层 眼科\n",
+            "医生：王伟\n",
+            "就诊人：张*明\n",
+            "订单号：YY20261203001\n",
+            "卡号：****7890\n",
+            "证件号：1101**********002X\n",
+        ] {
+            assert!(n.text.contains(line), "{line:?} missing from {}", n.text);
+        }
+        assert!(n.html.contains("门诊楼 2 层 眼科"));
+        let en = render("m", Some(&w), &e, Lang::En);
+        assert!(en.text.contains("Visit time: 2026-12-03 08:30-09:00\n"));
+        assert!(en.text.contains("Place: 门诊楼 2 层 眼科\n"));
+        assert!(en.text.contains("Order number: YY20261203001\n"));
+        for n in [&n, &en] {
+            for raw in ["张小明", "6222021234567890", "11010119900307002X"] {
+                assert!(!n.text.contains(raw) && !n.html.contains(raw), "{raw}");
+                assert!(!n.subject.contains(raw), "{raw}");
+            }
+            assert!(!n.text.contains("cannot tell") && !n.text.contains("不能确定"));
+        }
+        // A date, when given, still leads the subject; the visit time is a detail.
+        let with_date = json!({"date": "2026-12-03", "period": "morning", "visit_time": "08:30"});
+        assert_eq!(
+            subject(Some(&w), "booked", with_date, Lang::En),
+            "114 · 北京协和医院 · 眼科 · 2026-12-03 AM · Booked"
+        );
+        // Numbers hidden in a visit time or place are masked like any free text.
+        let sneaky = entry(
+            "booked",
+            json!({"visit_time": "11010119900307002X", "place": "13812345678"}),
+        );
+        let n = render("m", Some(&w), &sneaky, Lang::Zh);
+        assert!(!n.text.contains("11010119900307002X") && !n.text.contains("13812345678"));
+        assert!(!n.subject.contains("11010119900307002X"));
+
+        // Outcome unknown: the person is told to check their orders, in both languages.
+        let e = entry("outcome_unknown", json!({"visit_time": "2026-12-03 08:30"}));
+        let zh = render("m", Some(&w), &e, Lang::Zh);
+        assert!(
+            zh.subject.ends_with("结果未知（请查看订单）"),
+            "{}",
+            zh.subject
+        );
+        assert!(
+            zh.text.contains("我的订单") && zh.text.contains("不会再为这个监控提交订单"),
+            "{}",
+            zh.text
+        );
+        assert!(zh.html.contains("我的订单"));
+        let en = render("m", Some(&w), &e, Lang::En);
+        assert!(
+            en.text.contains("Check your orders on the site")
+                && en.text.contains("will not submit another one"),
+            "{}",
+            en.text
+        );
+        assert!(en.html.contains("Check your orders on the site"));
+        // The advice comes after the event's own sentence, before the details.
+        let at = |s: &str| en.text.find(s).unwrap();
+        assert!(at("事件") < at("Check your orders") && at("Check your orders") < at("Visit time"));
+
+        // Submitting is told too.
+        assert!(crate::notify::notifies("booking_submitted"));
+        let s = render("m", Some(&w), &entry("booking_submitted", data), Lang::Zh);
+        assert!(s.subject.ends_with("已提交预约"), "{}", s.subject);
+        assert!(s.text.contains("就诊时间：2026-12-03 08:30-09:00\n"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! in its own folder, serving the real site's paths under its own base URL.
 
 use crate::shared::Shared;
+use axum::http::HeaderMap;
 use axum::Router;
 use serde_json::Value;
 use std::sync::Arc;
@@ -36,6 +37,13 @@ pub trait Platform: Send + Sync + 'static {
 
     /// Expires every session / token (the `session_expired` fault and the admin API).
     fn expire_sessions(&self);
+
+    /// The login credential a request carries, shortened with
+    /// [`crate::shared::short_session`], for the request log's `session` (`None`: none,
+    /// or the platform does not say).
+    fn log_session(&self, _headers: &HeaderMap) -> Option<String> {
+        None
+    }
 
     /// Platform-specific admin actions (`POST /platform/{id}/{action}`).
     fn admin(&self, action: &str, _body: &Value) -> Result<Value, String> {

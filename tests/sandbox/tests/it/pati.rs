@@ -414,6 +414,16 @@ async fn the_session_expired_fault_ends_the_token() {
         .unwrap()
         .iter()
         .any(|r| r["fault"] == "session_expired"));
+    // The log's session is the `token` header, shortened; none on the logins.
+    for r in log.as_array().unwrap() {
+        if r["path"] == "/pati_service/patient_service/login" {
+            assert!(r.get("session").is_none(), "{r}");
+        } else {
+            assert_eq!(r["session"].as_str().map(str::len), Some(8), "{r}");
+        }
+    }
+    let last = log.as_array().unwrap().last().unwrap();
+    assert_eq!(last["session"], fresh[..8]);
 }
 
 #[tokio::test]

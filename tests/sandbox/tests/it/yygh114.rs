@@ -954,6 +954,164 @@ async fn body_faults_on_product_detail_are_observable() {
 }
 
 #[tokio::test]
+async fn the_page_is_html_for_a_browser_tab_and_never_limited() {
+    // One poll per window and Request-Source required: the page needs neither.
+    let sb = start(json!({"114yygh": {"rate_limit": {"window_ms": 10000, "burst": 1}}})).await;
+    let s = Site::new(&sb);
+    let r = s.c.get(format!("{}/", s.base)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
+    // A client without `imed_session` gets one, as from the API.
+    let set: Vec<String> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    for name in ["imed_session", "imed_session_tm", "secure-key"] {
+        let c = set
+            .iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{name} in {set:?}"));
+        // What a browser keeps on plain http and sends back from an extension's fetch.
+        assert!(c.contains("; Path=/"), "{c}");
+        assert!(!c.to_ascii_lowercase().contains("; secure"), "{c}");
+        assert!(!c.to_ascii_lowercase().contains("samesite=strict"), "{c}");
+    }
+    let html = r.text().await.unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(
+        html.contains("<title>北京114预约挂号 · sandbox</title>"),
+        "{html}"
+    );
+    assert!(html.contains("Haoyuan sandbox of 114yygh"), "{html}");
+    let session = s.cookie("imed_session").expect("the page set imed_session");
+
+    // The other paths, many times: never 403, and no second session.
+    for path in [
+        "/index.html",
+        "/html/index.html",
+        "/html/hospital/270/home",
+        "/",
+    ] {
+        for _ in 0..3 {
+            let r = s.c.get(format!("{}{path}", s.base)).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{path}");
+            assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
+            assert!(r.headers().get("set-cookie").is_none(), "{path}");
+            assert!(r.text().await.unwrap().contains("<title>北京114预约挂号"));
+        }
+    }
+    assert_eq!(s.cookie("imed_session"), Some(session.clone()));
+    // The session the page set is the one the API goes on with (the captcha is keyed by it).
+    assert_eq!(s.get_raw("/web/img/getImgCode").await.status(), 200);
+    let answers = admin_get(&sb, "/captcha?platform=114yygh").await;
+    assert!(answers[&session].is_string(), "{answers}");
+
+    // Logged like every route.
+    let log = admin_get(&sb, "/requests?platform=114yygh").await;
+    let pages: Vec<_> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["path"].as_str().unwrap().starts_with("/web/"))
+        .map(|r| (r["method"].clone(), r["path"].clone(), r["status"].clone()))
+        .collect();
+    assert_eq!(pages.len(), 13, "{log}");
+    assert_eq!(pages[0], (json!("GET"), json!("/"), json!(200)));
+    assert_eq!(pages[1], (json!("GET"), json!("/index.html"), json!(200)));
+    assert_eq!(
+        pages[7],
+        (json!("GET"), json!("/html/hospital/270/home"), json!(200))
+    );
+}
+
+/// A GET as a browser extension's `fetch` sends it: with `Origin`, `Referer` and
+/// `Sec-Fetch-Site`.
+async fn get_from(s: &Site, path: &str, origin: &str, referer: &str, site: &str) -> Value {
+    let r =
+        s.c.get(s.url(path))
+            .header("Request-Source", "PC")
+            .header("Origin", origin)
+            .header("Referer", referer)
+            .header("Sec-Fetch-Site", site)
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_log_says_who_sent_each_request_and_with_which_login() {
+    let sb = start(json!({"114yygh": {"rate_limit": no_polling_limit()}})).await;
+    let s = Site::new(&sb);
+    let ext = "chrome-extension://abcdefghijklmnopabcdefghijklmnop";
+    let page = format!("{}/", s.base);
+
+    // Before a login: the headers as sent, no session.
+    let v = get_from(&s, "/web/hospital/detail?hosCode=270", ext, &page, "none").await;
+    assert_eq!(v["resCode"], 0);
+    s.get("/web/hospital/detail?hosCode=270").await;
+    login(&sb, &s, "13800000005").await;
+    let ticket = s.cookie("cmi-user-ticket").expect("a ticket");
+    // After it: the session is the ticket's first 8 characters.
+    let v = get_from(
+        &s,
+        "/web/user/real-name/status",
+        &page[..page.len() - 1],
+        &page,
+        "same-origin",
+    )
+    .await;
+    assert_eq!(v["resCode"], 0, "{v}");
+    s.get("/web/patient/list?showType=ORDER_CONFIRM").await;
+
+    let log = admin_get(&sb, "/requests?platform=114yygh").await;
+    let log = log.as_array().unwrap();
+    let first = &log[0];
+    assert_eq!(first["path"], "/web/hospital/detail");
+    assert_eq!(first["origin"], ext);
+    assert_eq!(first["referer"], page.as_str());
+    assert_eq!(first["sec_fetch_site"], "none");
+    assert!(first.get("session").is_none(), "{first}");
+    // Headers not sent are not in the entry at all.
+    let second = log[1].as_object().unwrap();
+    let mut keys: Vec<_> = second.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["at", "method", "path", "platform", "query", "status"],
+        "{second:?}"
+    );
+    // No session up to and including the login request (it carried no ticket).
+    let login_at = log
+        .iter()
+        .position(|r| r["path"] == "/web/login")
+        .expect("the login is logged");
+    assert!(log[..=login_at].iter().all(|r| r.get("session").is_none()));
+    let short: String = ticket.chars().take(8).collect();
+    let after = &log[login_at + 1..];
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert!(
+        after.iter().all(|r| r["session"] == short.as_str()),
+        "{after:?}"
+    );
+    assert_eq!(after[0]["path"], "/web/user/real-name/status");
+    assert_eq!(after[0]["origin"], s.base.as_str());
+    assert_eq!(after[0]["sec_fetch_site"], "same-origin");
+    assert!(after[1].get("origin").is_none());
+    // Another login is another session.
+    let other = Site::new(&sb);
+    login(&sb, &other, "13800000006").await;
+    other.get("/web/user/real-name/status").await;
+    let log = admin_get(&sb, "/requests?platform=114yygh&limit=1").await;
+    let other_ticket = other.cookie("cmi-user-ticket").unwrap();
+    assert_eq!(log[0]["session"], other_ticket[..8]);
+    assert_ne!(log[0]["session"], short.as_str());
+}
+
+#[tokio::test]
 async fn without_request_source_the_channel_is_illegal() {
     let sb = start(json!(null)).await;
     let base = sb.url("114yygh");

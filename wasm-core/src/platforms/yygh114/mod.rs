@@ -14,10 +14,12 @@
 //! sends the user's own, the native host keeps a jar. Nothing here does I/O.
 
 pub mod booking;
+pub mod bridge;
 pub mod codes;
 pub mod login;
 pub mod model;
 pub mod reply;
+pub mod watcher;
 
 pub use codes::{bookable_by_parity, pua_code_points, try_pua_code_points};
 pub use reply::{ApiError, EnvelopeKind, Error, ParseError};

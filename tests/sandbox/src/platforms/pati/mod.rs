@@ -298,6 +298,12 @@ impl Platform for Pati {
         "pati"
     }
 
+    /// The `token` header.
+    fn log_session(&self, headers: &HeaderMap) -> Option<String> {
+        let token = headers.get("token")?.to_str().ok()?;
+        crate::shared::short_session(token)
+    }
+
     fn routes(self: Arc<Self>) -> Router {
         api::routes(self)
     }

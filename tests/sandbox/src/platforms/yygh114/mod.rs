@@ -22,13 +22,17 @@
 //! | `GET /web/order/detail?hosCode=&orderNo=` | yes | the seed's shape |
 //! | `GET`/`POST /web/order/cancel?orderNo=&hosCode=` | yes | the slot goes back on sale |
 //! | `GET /web/font/{name}` | no | the TrueType font of a `dutyImgUrl` (no extension) |
+//! | `GET /`, `/index.html`, `/html/{*rest}` | no | a minimal HTML page (`北京114预约挂号 · sandbox`), where a browser tab opens the site; no `Request-Source` needed, never rate limited |
 //!
 //! `dutyImgUrl` is protocol-relative like the real one (`//127.0.0.1:PORT/web/font/<md5>`)
 //! and the font changes from reply to reply (round robin over the set), so clients must
 //! handle several fonts. Every `/web` call may carry `_time=<ms>` (ignored); all but the
 //! captcha image and the fonts need the header `Request-Source: PC` (else `resCode
 //! 10000` 渠道非法). A request without `imed_session` gets one (`imed_session`,
-//! `imed_session_tm`, `secure-key` cookies).
+//! `imed_session_tm`, `secure-key` cookies), the page included. Every cookie is
+//! `Path=/; HttpOnly` with no `Secure` and no `SameSite` (browsers treat it as `Lax`).
+//! The request log's `session` is the first 8 characters of the request's
+//! `cmi-user-ticket` (absent before a login).
 //!
 //! ## Envelope and codes
 //! New (default): `{"resCode": 0, "msg": null, "data": ...}`. With `legacy_envelope`:
@@ -421,33 +425,7 @@ impl Yygh114 {
     fn api(&self, ep: Ep, headers: &HeaderMap, query: Option<String>, body: Bytes) -> Response {
         let l = self.loaded();
         let now = self.shared.clock.now_ms();
-        let mut cookies = Vec::new();
-        let session = match web::cookie(headers, "imed_session").filter(|s| !s.is_empty()) {
-            Some(s) => s,
-            None => {
-                let mut st = l.lock();
-                let s = format!(
-                    "{}_{}",
-                    st.rng.string(
-                        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
-                        32
-                    ),
-                    5_500_000 + st.rng.range(0, 99_999)
-                );
-                let key = format!(
-                    "{}-{}-{}-{}-{}",
-                    st.rng.hex(8),
-                    st.rng.hex(4),
-                    st.rng.hex(4),
-                    st.rng.hex(4),
-                    st.rng.hex(12)
-                );
-                cookies.push(web::set_cookie("imed_session", &s));
-                cookies.push(web::set_cookie("imed_session_tm", &now.to_string()));
-                cookies.push(web::set_cookie("secure-key", &key));
-                s
-            }
-        };
+        let (session, cookies) = imed_session(&l, headers, now);
         let ticket = web::cookie(headers, "cmi-user-ticket").filter(|s| !s.is_empty());
         if ep.polled() {
             let key = ticket
@@ -505,6 +483,18 @@ impl Yygh114 {
             Ep::OrderCancel => booking::order_cancel(&mut r),
         };
         with_cookies(envelope(legacy, result), &r.cookies)
+    }
+
+    /// `GET /`, `/index.html`, `/html/...`: a page to open the site in a browser tab
+    /// (where an extension's content script runs). Not rate limited, no
+    /// `Request-Source` needed; a client without `imed_session` gets one, as on `/web`.
+    fn page(&self, headers: &HeaderMap) -> Response {
+        let l = self.loaded();
+        let (_, cookies) = imed_session(&l, headers, self.shared.clock.now_ms());
+        let mut resp = web::text("text/html; charset=utf-8", PAGE.to_string());
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        with_cookies(resp, &cookies)
     }
 
     fn font_file(&self, name: &str) -> Response {
@@ -614,6 +604,52 @@ fn envelope(legacy: bool, r: Result<Value, ApiError>) -> Response {
         .into_response()
 }
 
+/// The request's `imed_session`, or a new one with the cookies that set it
+/// (`imed_session`, `imed_session_tm`, `secure-key`) when it has none.
+fn imed_session(l: &Loaded, headers: &HeaderMap, now: i64) -> (String, Vec<String>) {
+    if let Some(s) = web::cookie(headers, "imed_session").filter(|s| !s.is_empty()) {
+        return (s, Vec::new());
+    }
+    let mut st = l.lock();
+    let s = format!(
+        "{}_{}",
+        st.rng.string(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+            32
+        ),
+        5_500_000 + st.rng.range(0, 99_999)
+    );
+    let key = format!(
+        "{}-{}-{}-{}-{}",
+        st.rng.hex(8),
+        st.rng.hex(4),
+        st.rng.hex(4),
+        st.rng.hex(4),
+        st.rng.hex(12)
+    );
+    let cookies = vec![
+        web::set_cookie("imed_session", &s),
+        web::set_cookie("imed_session_tm", &now.to_string()),
+        web::set_cookie("secure-key", &key),
+    ];
+    (s, cookies)
+}
+
+/// The site's page (`GET /`): only there for a browser tab to be "on the site".
+const PAGE: &str = "<!DOCTYPE html>
+<html lang=\"zh-CN\">
+<head>
+<meta charset=\"utf-8\">
+<title>北京114预约挂号 · sandbox</title>
+</head>
+<body>
+<h1>北京114预约挂号 · sandbox</h1>
+<p>This is the Haoyuan sandbox of 114yygh (北京114预约挂号), a simulator of the site on
+127.0.0.1 for tests and the demo. Its web API is under <code>/web/…</code>.</p>
+</body>
+</html>
+";
+
 fn with_cookies(mut resp: Response, cookies: &[String]) -> Response {
     for c in cookies {
         if let Ok(h) = HeaderValue::from_str(c) {
@@ -639,6 +675,10 @@ macro_rules! api {
          RawQuery(q): RawQuery,
          body: Bytes| async move { p.api($ep, &headers, q, body) }
     };
+}
+
+async fn page(AxState(p): AxState<Arc<Yygh114>>, headers: HeaderMap) -> Response {
+    p.page(&headers)
 }
 
 impl Platform for Yygh114 {
@@ -674,7 +714,15 @@ impl Platform for Yygh114 {
                     },
                 ),
             )
+            .route("/", get(page))
+            .route("/index.html", get(page))
+            .route("/html/{*rest}", get(page))
             .with_state(self)
+    }
+
+    /// The `cmi-user-ticket` cookie (the login).
+    fn log_session(&self, headers: &HeaderMap) -> Option<String> {
+        crate::shared::short_session(&web::cookie(headers, "cmi-user-ticket")?)
     }
 
     fn load(&self, seed: u64, section: &Value) -> Result<(), String> {
