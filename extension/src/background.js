@@ -80,6 +80,7 @@ globalThis.haoyuan = {
     timings: () => yygh.timings,
     requestCounts: () => ({ ...yygh.requestCounts, pages: yygh.pages.length }),
     sync: () => yygh.sync(),
+    restart: () => yygh.restartAll(),
   },
 };
 

@@ -1,106 +1,82 @@
 // tests/e2e/demo.mjs — the main-job demo driver (run by scripts/demo.sh after setup and
-// build; builds nothing itself). Starts the sandbox (the five simulated platforms, world
-// of tests/sandbox/scenarios/demo.yaml), registers haoyuan-host in a fresh Chromium
-// profile, points the extension at the sandbox on its options page, picks a hospital and
-// clinic from the sandbox's 114yygh, adds a watch on it through the popup, reopens the
-// popup to show the watch came back from the host, and prints what happened and where
-// the screenshot is.
+// build; builds nothing itself). The 114yygh story, headless, against the sandbox:
+//
+//   1. the sandbox (tests/sandbox/scenarios/demo.yaml) with its clock set 30 s before
+//      北京协和医院's daily 08:30 release (server time), a real SMTP server on 127.0.0.1,
+//      Debian Chromium with the extension and haoyuan-host registered in a fresh profile;
+//   2. the options page points every platform at the sandbox and email at the SMTP server;
+//   3. the popup signs in to 114 (the picture code and the SMS code are read from the
+//      sandbox's admin API, as a person reads them) and adds a book-mode watch for the
+//      release day;
+//   4. the extension polls with the browser's cookies, bursts around the release on the
+//      server's clock, decodes the obfuscated numbers, records its intent in the host,
+//      orders, checks the order, and the host emails the result;
+//   5. prints a timeline (release → detected → order submitted → order confirmed → email
+//      received) and the screenshot paths.
 //
 // The host's data (SQLite database and log) is left in target/demo/home for a look.
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import {
-  artifactDir,
-  CHROME_EXTENSION_ID,
-  CHROMIUM,
-  chinaDate,
-  distDir,
-  hostBinary,
-  registerHostForChromium,
-  removeDir,
-  repoRoot,
-  requireBuilt,
-  tempDir,
-} from './lib/env.mjs';
-import { extensionUrl, fillWatchForm, launchChromium, listedWatches, openPopup, popupStatus, waitForState } from './lib/chromium.mjs';
-import { startSandbox } from './lib/sandbox.mjs';
+import { artifactDir, removeDir, repoRoot, waitFor } from './lib/env.mjs';
+import { openPopup } from './lib/chromium.mjs';
+import { addWatch, history, signIn, siteOrders, siteRequests, startWorld, stopWorld, waitForEvent } from './lib/yygh.mjs';
 
 const rel = (p) => path.relative(repoRoot, p) || '.';
 const say = (msg) => console.log(`demo: ${msg}`);
+const hms = (ms) => new Date(ms + 8 * 3_600_000).toISOString().slice(11, 23);
 
 async function main() {
-  requireBuilt('chrome');
   const out = artifactDir('demo');
   const home = path.join(out, 'home');
   removeDir(home);
   fs.mkdirSync(home, { recursive: true });
-  const profile = tempDir('demo-profile');
-  let context;
-  let sandbox;
+  const w = await startWorld({ secondsToRelease: 30, home });
   try {
-    sandbox = await startSandbox({ scenario: 'demo.yaml' });
-    say(`sandbox: ${Object.entries(sandbox.urls).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    say(`sandbox: ${Object.entries(w.sandbox.urls).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    say(`sandbox clock: 北京协和医院 releases ${w.targetDate} at 08:30 Beijing time, 30 s from now (server clock)`);
+    say(`SMTP server (aiosmtpd) on 127.0.0.1:${w.smtp.port}; options page: base URLs → sandbox, email → that server`);
 
-    const manifest = registerHostForChromium(profile);
-    say(`registered ${execFileSync(hostBinary(), ['--version']).toString().trim()} for a fresh Chromium profile (${manifest})`);
+    const page = await signIn(w);
+    say(`popup: ${(await page.locator('[data-testid="yygh-login-status"]').innerText()).trim()} (picture + SMS codes read from the sandbox)`);
+    const watch = await addWatch(w, page, { mode: 'book', label: `协和 · ${w.targetDate} 放号即约` });
+    say(`watch added: ${watch.label} (mode book, id ${watch.id})`);
+    const shots = [path.join(out, 'popup-before.png'), path.join(out, 'popup-booked.png')];
+    await page.screenshot({ path: shots[0], fullPage: true });
 
-    context = await launchChromium({ profileDir: profile, env: { HAOYUAN_HOME: home } });
-    say(`started ${execFileSync(CHROMIUM, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim().split('\n')[0]} with ${rel(distDir('chrome'))} (extension ${CHROME_EXTENSION_ID})`);
+    say('waiting for the release…');
+    const booked = await waitForEvent(page, watch.id, 'booked', { timeoutMs: 120_000 });
+    const mail = await waitFor(() => w.smtp.received().find((m) => JSON.stringify(m).includes(booked.data.order_no)), { timeoutMs: 30_000, what: 'the email' });
 
-    // Point every platform at the sandbox, as a user does on the options page.
-    const options = await context.newPage();
-    await options.goto(extensionUrl('options.html'));
-    await options.locator('#host-status[data-state="connected"]').waitFor({ timeout: 30_000 });
-    for (const [id, url] of Object.entries(sandbox.urls)) {
-      if (id !== 'admin') await options.fill(`[data-testid="base-url-${id}"]`, url);
+    const events = await history(page, watch.id);
+    const at = (kind) => events.find((e) => e.kind === kind)?.at;
+    const local = (serverMs) => serverMs - w.serverOffsetMs;
+    const firstAfter = (await siteRequests(w)).find((r) => r.at >= w.releaseServerMs);
+    const rows = [
+      ['release (sandbox, 08:30 server time)', local(w.releaseServerMs)],
+      ['first poll after the release', firstAfter && local(firstAfter.at)],
+      ['slot detected (slot_seen)', at('slot_seen')],
+      ['order submitted (intent recorded)', at('booking_submitted')],
+      ['order confirmed (booked)', at('booked')],
+      ['email received by the SMTP server', mail.received_at],
+    ];
+    console.log('\ntimeline (Beijing time, local clock; Δ from the release):');
+    for (const [what, ms] of rows) {
+      if (!ms) continue;
+      console.log(`  ${hms(ms)}  +${String(ms - rows[0][1]).padStart(5)} ms  ${what}`);
     }
-    await options.click('[data-testid="save-urls"]');
-    await options.locator('#urls-message', { hasText: /Saved|已保存/ }).waitFor({ timeout: 10_000 });
-    say(`options: base URLs point at the sandbox (${(await options.locator('#urls-message').innerText()).trim()})`);
-    await options.close();
+    console.log('');
+    say(`host event: ${booked.message}`);
+    say(`email: “${mail.subject ?? ''}” to ${(mail.rcpt_tos ?? mail.to ?? []).join?.(', ') ?? ''}`);
+    say(`sandbox orders for 114yygh: ${(await siteOrders(w)).length}`);
 
-    // Pick the hospital and its first clinic from the sandbox's 114yygh, as the site lists them.
-    const api = (p) => fetch(`${sandbox.urls['114yygh']}${p}`, { headers: { 'Request-Source': 'PC' } }).then((r) => r.json());
-    const hospital = (await api('/web/hospital/detail?hosCode=1')).data;
-    const dept = (await api('/web/department/hos/list?hosCode=1')).data.list[0];
-    const clinic = dept.subList[0];
-    say(`114yygh (sandbox): ${hospital.hosName ?? hospital.name ?? '北京协和医院'} releases at ${hospital.openTimeView}, ${hospital.bookingRange} days ahead; clinic ${dept.name} › ${clinic.name}`);
-
-    let page = await openPopup(context);
-    await waitForState(page, 'connected');
-    say(`popup: ${(await popupStatus(page)).text}`);
-
-    const watch = {
-      platform: '114yygh',
-      target: { hos_code: '1', first_dept_code: clinic.dept1Code, second_dept_code: clinic.code, hos_name: '北京协和医院', dept_name: clinic.name },
-      label: `协和${clinic.name} · 一周内上午`,
-      end: chinaDate(7),
-      periods: ['morning'],
-      mode: 'notify',
-      interval: 60,
-    };
-    await fillWatchForm(page, watch);
-    await page.click('#add-watch');
-    await page.locator('[data-testid="watch-item"]').first().waitFor({ timeout: 30_000 });
-    say(`added a watch through the form: ${(await page.locator('#form-message').innerText()).trim()}`);
-    await page.close();
-
-    page = await openPopup(context);
-    await waitForState(page, 'connected');
-    await page.locator('[data-testid="watch-item"]').first().waitFor({ timeout: 30_000 });
-    const listed = await listedWatches(page);
-    say(`reopened the popup: ${listed.length} watch(es) listed by the host`);
-    for (const w of listed) say(`  • ${w.label} — ${w.summary} (id ${w.id})`);
-    const shot = path.join(out, 'popup.png');
-    await page.screenshot({ path: shot, fullPage: true });
+    const p2 = await openPopup(w.context);
+    await p2.locator('[data-testid="watch-item"]').first().waitFor({ timeout: 30_000 });
+    await p2.screenshot({ path: shots[1], fullPage: true });
     say(`host data (SQLite + log): ${rel(home)}`);
-    say(`screenshot: ${rel(shot)}`);
+    say(`screenshots: ${shots.map(rel).join(', ')}`);
   } finally {
-    await context?.close();
-    sandbox?.stop();
-    removeDir(profile);
+    await stopWorld(w);
   }
 }
 
