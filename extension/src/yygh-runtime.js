@@ -26,6 +26,9 @@ const EVENT_RETRY_MS = 120_000;
 /** Content-script id of the 114 page helper. */
 const CONTENT_SCRIPT_ID = 'yygh-page';
 
+/** Host reply codes that mean "not answered" (the request may or may not have been applied). */
+const UNREACHABLE = ['disconnected', 'not_installed', 'timeout', 'connecting', 'version_mismatch'];
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 export class YyghRuntime {
@@ -185,12 +188,24 @@ export class YyghRuntime {
 
   // ---- the host -------------------------------------------------------------------------
 
-  /** A host request retried while the host is away, for up to `patienceMs`. */
+  /** Waits (until `untilMs` at most) for the host connection to be up. */
+  async connected(untilMs) {
+    for (let delay = 100; this.host.status.state !== 'connected' && Date.now() < untilMs; delay = Math.min(delay * 2, 2_000)) {
+      this.host.retryNow?.();
+      await sleep(Math.min(delay, untilMs - Date.now()));
+    }
+  }
+
+  /**
+   * A host request retried while the host is away, for up to `patienceMs` (only for
+   * requests that are safe to repeat: `event_record` of a lost reply records twice at
+   * worst, `booking_end` is idempotent).
+   */
   async hostPatiently(cmd, params, patienceMs) {
     const until = Date.now() + patienceMs;
     for (let delay = 200; ; delay = Math.min(delay * 2, 5_000)) {
       const reply = await this.host.request(cmd, params);
-      const unreachable = !reply.ok && ['disconnected', 'not_installed', 'timeout', 'host_unreachable', 'connecting'].includes(reply.error?.code ?? '');
+      const unreachable = !reply.ok && UNREACHABLE.includes(reply.error?.code ?? '');
       if (!unreachable) return reply;
       if (Date.now() + delay > until) return reply;
       this.host.retryNow?.();
@@ -288,7 +303,7 @@ class WatchRunner {
         }
         case 'record_intent': {
           this.state = 'recording_intent';
-          const reply = await this.rt.hostPatiently('booking_begin', { watch_id: this.watch.id, data: a.data }, INTENT_WAIT_MS);
+          const reply = await this.recordIntent(a.data);
           if (reply.ok) {
             next = this.w.intent_recorded(Date.now(), reply.data.intent.id, rnd());
           } else {
@@ -326,6 +341,30 @@ class WatchRunner {
     }
     this.w.free();
     this.w = null;
+  }
+
+  /**
+   * `booking_begin`, safe to repeat: the intent carries a one-off `attempt` token, so when
+   * the reply is lost (the host died or timed out after committing), `booking_get` tells
+   * whether the stored intent is this one (go on) or an earlier one (refused).
+   */
+  async recordIntent(data) {
+    const attempt = crypto.randomUUID();
+    const params = { watch_id: this.watch.id, data: { ...data, attempt } };
+    const until = Date.now() + INTENT_WAIT_MS;
+    for (;;) {
+      await this.rt.connected(until);
+      const reply = await this.rt.host.request('booking_begin', params);
+      const code = reply.error?.code ?? '';
+      if (reply.ok || !UNREACHABLE.includes(code)) return reply;
+      // Perhaps stored, perhaps not: ask before trying again.
+      await this.rt.connected(until);
+      const got = await this.rt.host.request('booking_get', { watch_id: this.watch.id });
+      const intent = got.ok ? got.data.intent : undefined;
+      if (intent?.data?.attempt === attempt) return { ok: true, data: { intent } };
+      if (intent) return { ok: false, error: { code: 'booking_exists', message: 'an earlier order of this watch is recorded in the host' } };
+      if (Date.now() >= until) return reply;
+    }
   }
 
   /** Records the watcher's events in the host, in order; patient while the host is away. */
