@@ -327,16 +327,24 @@ impl Planner {
         }
         let after = |ms: i64| self.last_sent_ms.map_or(now, |l| (l + ms).max(now));
 
+        let normal_delay = self.interval.next_delay_ms(self.platform, unit);
         if self.attempt > 0 {
+            // Never sooner than the slow pace the watch keeps far from a release anyway.
+            let mut at = after(self.backoff_delay_ms(self.attempt, unit) as i64);
+            if let Some(release) = self.next_release(server_now, BURST_MAX_BOUND_MS) {
+                let near = release - FAR_FROM_RELEASE_MS;
+                if server_now < near {
+                    at = at.max(after(self.slow_delay_ms(normal_delay) as i64).min(near - offset));
+                }
+            }
             return Plan {
-                at_ms: after(self.backoff_delay_ms(self.attempt, unit) as i64),
+                at_ms: at,
                 reason: Reason::Backoff {
                     attempt: self.attempt,
                 },
             };
         }
 
-        let normal_delay = self.interval.next_delay_ms(self.platform, unit);
         let normal_at = after(normal_delay as i64);
         let bound = est.map_or(BURST_MAX_BOUND_MS, |e| {
             (e.bound_ms as i64).min(BURST_MAX_BOUND_MS)
@@ -366,11 +374,7 @@ impl Planner {
 
         let near = release - FAR_FROM_RELEASE_MS;
         if server_now < near {
-            let own = u64::from(self.interval.seconds) * 1_000;
-            let slow = normal_delay
-                .saturating_mul(FAR_SLOWDOWN)
-                .min(FAR_MAX_DELAY_MS.max(own))
-                .max(normal_delay);
+            let slow = self.slow_delay_ms(normal_delay);
             let at = after(slow as i64).min(to_local(near)).max(normal_at);
             return Plan {
                 at_ms: at,
@@ -381,6 +385,15 @@ impl Planner {
             at_ms: normal_at,
             reason: Reason::Normal,
         }
+    }
+
+    /// The slow pace far from a release, for a normal delay of `normal_delay` ms.
+    fn slow_delay_ms(&self, normal_delay: u64) -> u64 {
+        let own = u64::from(self.interval.seconds) * 1_000;
+        normal_delay
+            .saturating_mul(FAR_SLOWDOWN)
+            .min(FAR_MAX_DELAY_MS.max(own))
+            .max(normal_delay)
     }
 
     /// The next release whose burst is not over yet (server ms).
@@ -962,6 +975,28 @@ mod tests {
         );
         n.on_response(now, Outcome::Ok);
         assert_eq!(n.next(now, &clock, 0.5).reason, Reason::Normal);
+        // A refusal far from the release backs off, but never sooner than the slow pace
+        // (a first backoff of ~67 s would be faster than 120 s).
+        let mut b = Planner::new(
+            Platform::Yygh114,
+            interval(30, 20),
+            Some(rule),
+            date("2026-12-03"),
+        );
+        b.on_response(now, Outcome::Throttled);
+        let plan = b.next(now, &clock, 0.5);
+        assert_eq!(
+            (plan.reason, plan.at_ms - now),
+            (Reason::Backoff { attempt: 1 }, 120_000)
+        );
+        b.on_response(plan.at_ms, Outcome::Throttled);
+        b.on_response(plan.at_ms, Outcome::Throttled);
+        let later = b.next(plan.at_ms, &clock, 0.5);
+        assert_eq!(
+            later.at_ms - plan.at_ms,
+            270_000,
+            "the third backoff is longer"
+        );
     }
 
     #[test]

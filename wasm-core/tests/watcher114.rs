@@ -481,8 +481,11 @@ fn throttling_backs_off_session_loss_pauses_and_bad_replies_are_survived() {
         let end = d.server_today().add_days(4);
         let clinic = clinic_of(&d).await;
         let mut w = Watcher::new(d.site(), &aim(watch(day, end, "notify"), &clinic)).expect("watcher");
-        // A few normal polls first.
+        // A few normal polls first: their spacing is the watch's pace here (slow: the
+        // release is hours away).
         d.run(&mut w, 12).await;
+        let first: Vec<i64> = d.sent.iter().filter(|(p, _)| p == "product_list").map(|(_, t)| *t).collect();
+        let pace = first[1] - first[0];
         let (http, url) = (d.http.clone(), format!("{}/faults", d.sb.url("admin")));
         let arm = |f: Value| {
             let (http, url) = (http.clone(), url.clone());
@@ -505,8 +508,12 @@ fn throttling_backs_off_session_loss_pauses_and_bad_replies_are_survived() {
         let e = d.events.iter().rev().find(|e| e.kind == "poll_error").expect("poll_error");
         assert!(e.message.contains("calendars") && e.message.contains("still watching"), "{}", e.message);
         arm(json!({"platform": "114yygh", "route": "/web/product/list", "kind": "malformed", "count": 1})).await;
+        let before = d.sent.len();
         let last = d.run(&mut w, 6).await;
         assert!(matches!(last, Action::Wait { .. } | Action::Send { .. }), "{last:?}");
+        // An unreadable reply is not a sign of polling too fast: the pace stays normal.
+        let polls: Vec<i64> = d.sent[before..].iter().filter(|(p, _)| p == "product_list").map(|(_, t)| *t).collect();
+        assert!(polls.len() >= 2 && (polls[1] - polls[0] - pace).abs() < 50, "the same pace ({pace} ms) after a malformed reply: {polls:?}");
 
         // Session expiry: paused with a plain message, then resumes after a new login.
         arm(json!({"platform": "114yygh", "route": "*", "kind": "session_expired", "count": 1})).await;
@@ -521,5 +528,45 @@ fn throttling_backs_off_session_loss_pauses_and_bad_replies_are_survived() {
         assert!(matches!(a, Action::Send { .. } | Action::Wait { .. }), "{a:?}");
         a = d.run(&mut w, 6).await;
         assert!(!matches!(a, Action::Paused { .. } | Action::Stopped { .. }), "{a:?}");
+    });
+}
+
+#[test]
+fn counts_are_read_from_the_fonts_and_the_parity_rule_is_used_and_said_when_a_font_fails() {
+    rt().block_on(async {
+        let extra = r#"
+  releases:
+    - {hos_code: "1", date: 2, duty: MORNING, count: 2, doctor: 王五, fee: "60"}
+"#;
+        for font_fails in [false, true] {
+            let mut d = Drive::start(&scenario(extra)).await;
+            d.login().await;
+            let day = d.server_today().add_days(2);
+            let clinic = clinic_of(&d).await;
+            if font_fails {
+                let url = format!("{}/faults", d.sb.url("admin"));
+                let f = json!({"platform": "114yygh", "route": "/web/font/*", "kind": "status", "status": 500, "count": 100});
+                d.http.post(url).json(&f).send().await.expect("fault");
+            }
+            let mut w = Watcher::new(d.site(), &aim(watch(day, day, "notify"), &clinic)).expect("watcher");
+            let mut filters = haoyuan_core::watch::Filters::default();
+            filters.doctors = vec!["王五".into()];
+            let mut wt = aim(watch(day, day, "notify"), &clinic);
+            wt.filters = filters;
+            w = Watcher::new(d.site(), &wt).unwrap_or(w);
+            d.run(&mut w, 12).await;
+            let seen = d.event("slot_seen").unwrap_or_else(|| panic!("no slot_seen: {:?}", d.kinds()));
+            assert_eq!(seen.data["doctor"], "王五", "{seen:?}");
+            if font_fails {
+                assert_eq!(seen.data["decoded_by"], "wnumber_parity", "{seen:?}");
+                assert!(seen.message.contains("parity rule"), "{}", seen.message);
+                assert!(seen.data["remaining"].is_null());
+            } else {
+                assert_eq!(seen.data["decoded_by"], "font", "{seen:?}");
+                assert_eq!(seen.data["remaining"], 2, "the decoded count is the sandbox's: {seen:?}");
+                assert_eq!(seen.data["fee"], 60.0, "{seen:?}");
+                assert!(!seen.message.contains("parity"), "{}", seen.message);
+            }
+        }
     });
 }

@@ -1330,3 +1330,115 @@ fn steps_and_outcomes_serialise_for_the_wasm_edge() {
     assert_eq!(v["step"], "done");
     assert_eq!(v["outcome"]["result"], "unknown");
 }
+
+// ---------------------------------------------------------------- the pages' JSON face
+
+fn response_json(r: &HttpResponse) -> String {
+    serde_json::to_string(r).expect("response json")
+}
+
+#[test]
+fn bridge_builds_the_pickers_requests_and_refuses_missing_params() {
+    use haoyuan_core::platforms::yygh114::bridge::request_json;
+    let v = request_json(
+        "hospital_list",
+        r#"{"keywords": " 协和 ", "page_size": 500}"#,
+        BASE,
+        1,
+    );
+    assert_eq!(v["ok"], true, "{v}");
+    let url = v["request"]["url"].as_str().unwrap();
+    assert!(
+        url.starts_with(&format!("{BASE}/web/hospital/list?_time=1")),
+        "{url}"
+    );
+    assert!(
+        url.contains("keywords=%E5%8D%8F%E5%92%8C"),
+        "trimmed and encoded: {url}"
+    );
+    assert!(url.contains("pageSize=50"), "page size clamped: {url}");
+    let v = request_json("department_list", r#"{"hos_code": 1}"#, BASE, 1);
+    assert!(
+        v["request"]["url"].as_str().unwrap().contains("hosCode=1"),
+        "{v}"
+    );
+    let v = request_json("hospital_detail", "{}", BASE, 1);
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["message"], "hospital_detail needs hos_code");
+    let v = request_json("order_save", "{}", BASE, 1);
+    assert_eq!(
+        v["ok"], false,
+        "only the pickers' read-only requests are offered: {v}"
+    );
+}
+
+#[test]
+fn bridge_reads_replies_and_says_what_went_wrong_in_words() {
+    use haoyuan_core::platforms::yygh114::bridge::parse_json;
+    let v = parse_json("hospital_list", &response_json(&fx!("hospital_list.json")));
+    assert_eq!(v["ok"], true, "{v}");
+    assert!(v["data"]["list"][0]["code"].is_string(), "{v}");
+    let v = parse_json(
+        "department_list",
+        &response_json(&fx!("department_hos_list.json")),
+    );
+    assert!(v["data"][0]["clinics"].is_array(), "{v}");
+    let v = parse_json(
+        "real_name_status",
+        &response_json(&fx!("product_list_not_logged_in.json")),
+    );
+    assert_eq!(v["error"]["kind"], "session_expired", "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("sign in"),
+        "{v}"
+    );
+    let v = parse_json(
+        "hospital_list",
+        &response_json(&fx!("hospital_list_renamed_field.json")),
+    );
+    assert_eq!(v["error"]["kind"], "parse");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("list"),
+        "{v}"
+    );
+    let v = parse_json("hospital_list", "not json");
+    assert_eq!(v["error"]["kind"], "parse");
+}
+
+#[test]
+fn a_watcher_over_a_recorded_intent_never_books() {
+    use haoyuan_core::platforms::yygh114::bridge::{action_json, watcher_from_json};
+    let watch = serde_json::json!({
+        "id": "w1", "label": "", "target": {"platform": "114yygh", "hos_code": "1",
+        "first_dept_code": "a", "second_dept_code": "b"},
+        "window": {"start": "2026-12-01", "end": "2026-12-01"},
+        "mode": "book", "interval": {"seconds": 30, "jitter_pct": 20}
+    })
+    .to_string();
+    let mut w = watcher_from_json(&watch, BASE, r#"{"state": "booked", "id": "b-1"}"#).unwrap();
+    let a = w.tick(0, 0.5);
+    let v: Value = serde_json::from_str(&action_json(&mut w, a)).unwrap();
+    assert_eq!(v["action"], "stopped", "{v}");
+    assert!(
+        v["events"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("will not order again"),
+        "{v}"
+    );
+    // Without an intent it starts by reading the hospital's release time.
+    let mut w = watcher_from_json(&watch, BASE, "null").unwrap();
+    let a = w.tick(0, 0.5);
+    let v: Value = serde_json::from_str(&action_json(&mut w, a)).unwrap();
+    assert_eq!(v["action"], "send", "{v}");
+    assert_eq!(v["purpose"], "hospital_detail");
+    // A watch of another platform is refused in words.
+    let mut rail: Value = serde_json::from_str(&watch).unwrap();
+    rail["target"] =
+        serde_json::json!({"platform": "12306", "from_station": "VNP", "to_station": "AOH"});
+    let rail = rail.to_string();
+    let err = watcher_from_json(&rail, BASE, "null")
+        .err()
+        .expect("refused");
+    assert!(err.contains("not 114yygh"), "{err}");
+}
