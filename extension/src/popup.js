@@ -7,7 +7,11 @@
 //
 // 114yygh: the sign-in panel (yygh-login.js) shows whether the 114 session is alive and
 // runs the SMS login in this page; for a 114 watch, the form's hospital / clinic /
-// patient choosers (yygh-pickers.js) fill the target inputs.
+// patient choosers (yygh-pickers.js) fill the target inputs. The 114 watches run in the
+// browser (yygh-runtime.js): each one's list item says what it is doing now (the worker's
+// `yygh.state`, read every 2 s and on host events) and its latest history event; when
+// its booking needs the SMS code the item asks for it (`yygh.answer`), and when its
+// session is gone the sign-in panel says so.
 
 import { ask, clearFieldErrors, core, coreReady, h, hostRequest, hostStatus, onBackgroundMessage, renderStatus, showFieldErrors } from './ui.js';
 import { setupYyghLogin, YYGH } from './yygh-login.js';
@@ -20,8 +24,9 @@ const OUTBOX_REFRESH_MS = 10_000;
 
 let platformList = [];
 let connected = false;
-/** The 114 choosers (set up in main). */
+/** The 114 choosers and sign-in panel (set up in main). */
 let pickers = null;
+let yyghLogin = null;
 
 function today() {
   return core.today_in_china(Date.now());
@@ -37,21 +42,37 @@ function showStatus(status) {
   if (connected && !wasConnected) {
     loadWatches();
     loadOutbox();
+    refreshLive();
   }
   if (!connected) {
     $('#list-message').textContent = '连接本机程序后显示监控。Watches appear once the host is connected.';
     $('#watch-list').replaceChildren();
+    items.clear();
     $('#notify-section').hidden = true;
   }
 }
 
 // ---- watch list ---------------------------------------------------------------------
 
+/** watch id → its list item's parts, kept across re-renders (a code being typed survives). */
+const items = new Map();
+/** watch id → the 114 runtime's state of it ({state, message, prompt}), from `yygh.state`. */
+let liveStates = new Map();
+/** watch id → its latest history entry. */
+const lastEvents = new Map();
+/** Numbers the watch loads and state reads so that a late answer cannot undo a newer one. */
+let loadSeq = 0;
+let liveSeq = 0;
+/** `liveSeq` when the last booking SMS code was handed over: older state reads are stale. */
+let answeredAtSeq = 0;
+
 async function loadWatches() {
+  const seq = ++loadSeq;
   const watches = [];
   let after;
   for (let page = 0; page < 20; page++) {
     const reply = await hostRequest('watch_list', after ? { after } : {});
+    if (seq !== loadSeq) return;
     if (!reply.ok) {
       $('#list-message').textContent = `无法读取监控 Could not load watches: ${reply.error.message}`;
       return;
@@ -61,42 +82,222 @@ async function loadWatches() {
     after = reply.data.next;
   }
   renderWatches(watches);
+  loadLastEvents(watches.map((w) => w.id));
 }
 
 function renderWatches(watches) {
   const list = $('#watch-list');
   $('#list-message').textContent = watches.length ? '' : '还没有监控。No watches yet.';
-  list.replaceChildren(
-    ...watches.map((w) => {
-      const pause = h('button', {
-        type: 'button',
-        class: 'small',
-        'data-testid': 'watch-pause',
-        text: w.paused ? '恢复 Resume' : '暂停 Pause',
-        title: w.paused ? '继续监控 Start watching again' : '停止监控，保留设置 Stop watching, keep the watch',
-        onclick: () => pauseWatch(w, !w.paused, pause),
-      });
-      const del = h('button', {
-        type: 'button',
-        class: 'small danger',
-        'data-testid': 'watch-delete',
-        text: '删除 Delete',
-        onclick: () => deleteWatch(w, del),
-      });
-      return h(
-        'li',
-        { class: w.paused ? 'watch paused' : 'watch', 'data-testid': 'watch-item', 'data-watch-id': w.id, 'data-paused': String(Boolean(w.paused)) },
-        h(
-          'div',
-          { class: 'watch-text' },
-          h('div', { class: 'watch-label', 'data-testid': 'watch-label', text: w.label || '(未命名 unnamed)' }),
-          h('div', { class: 'watch-summary', 'data-testid': 'watch-summary', text: core.watch_summary(JSON.stringify(w)) }),
-        ),
-        pause,
-        del,
-      );
+  const ids = new Set(watches.map((w) => w.id));
+  for (const id of [...items.keys()]) if (!ids.has(id)) items.delete(id);
+  const lis = watches.map((w) => {
+    let item = items.get(w.id);
+    if (!item) {
+      item = createItem(w);
+      items.set(w.id, item);
+    }
+    updateItem(item, w);
+    return item.li;
+  });
+  // Only re-order when needed: moving an element takes the focus from an input in it.
+  const current = [...list.children];
+  if (current.length !== lis.length || current.some((el, i) => el !== lis[i])) list.replaceChildren(...lis);
+}
+
+/** A watch's list item: label, summary, pause/delete, and the live lines below. */
+function createItem(w) {
+  const item = { watch: w };
+  item.label = h('div', { class: 'watch-label', 'data-testid': 'watch-label' });
+  item.summary = h('div', { class: 'watch-summary', 'data-testid': 'watch-summary' });
+  item.pause = h('button', {
+    type: 'button',
+    class: 'small',
+    'data-testid': 'watch-pause',
+    onclick: () => pauseWatch(item.watch, !item.watch.paused, item.pause),
+  });
+  item.del = h('button', {
+    type: 'button',
+    class: 'small danger',
+    'data-testid': 'watch-delete',
+    text: '删除 Delete',
+    onclick: () => deleteWatch(item.watch, item.del),
+  });
+  item.live = h('div', { class: 'watch-live', 'data-testid': 'watch-live', role: 'status', hidden: true });
+  item.lastEvent = h('div', { class: 'watch-last-event', 'data-testid': 'watch-last-event', hidden: true });
+  item.smsLabel = h('label', { for: `order-sms-${w.id}`, class: 'order-sms-label', 'data-testid': 'order-sms-label' });
+  item.smsNote = h('p', { class: 'order-sms-note', 'data-testid': 'order-sms-note', role: 'alert' });
+  item.smsInput = h('input', {
+    id: `order-sms-${w.id}`,
+    'data-testid': 'order-sms-input',
+    inputmode: 'numeric',
+    autocomplete: 'one-time-code',
+    spellcheck: 'false',
+    placeholder: '短信中的数字 the code in the SMS',
+  });
+  item.smsSubmit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'order-sms-submit', text: '提交 Send' });
+  item.sms = h(
+    'form',
+    { class: 'order-sms', 'data-testid': 'order-sms-form', novalidate: true, hidden: true, onsubmit: (e) => submitOrderSms(e, item) },
+    item.smsLabel,
+    h('div', { class: 'inline-row' }, item.smsInput, item.smsSubmit),
+    item.smsNote,
+  );
+  item.li = h(
+    'li',
+    { class: 'watch', 'data-testid': 'watch-item', 'data-watch-id': w.id },
+    h('div', { class: 'watch-text' }, item.label, item.summary),
+    item.pause,
+    item.del,
+    h('div', { class: 'watch-live-block' }, item.live, item.lastEvent, item.sms),
+  );
+  return item;
+}
+
+function updateItem(item, w) {
+  const changed = item.watch.updated_at !== w.updated_at || item.watch.paused !== w.paused;
+  item.watch = w;
+  item.li.className = w.paused ? 'watch paused' : 'watch';
+  item.li.dataset.paused = String(Boolean(w.paused));
+  item.label.textContent = w.label || '(未命名 unnamed)';
+  item.summary.textContent = core.watch_summary(JSON.stringify(w));
+  item.pause.textContent = w.paused ? '恢复 Resume' : '暂停 Pause';
+  item.pause.title = w.paused ? '继续监控 Start watching again' : '停止监控，保留设置 Stop watching, keep the watch';
+  if (changed) item.pause.disabled = false;
+  renderLive(item);
+  renderLastEvent(item);
+}
+
+// ---- live state (114 watches run in the browser) ---------------------------------------
+
+/** How often the open popup re-reads the 114 watches' state. */
+const LIVE_REFRESH_MS = 2_000;
+
+/** The runtime's states, in words. */
+const LIVE_WORDS = {
+  starting: '启动中 starting',
+  waiting: '等待 waiting for the next look',
+  polling: '查询中 checking',
+  booking: '预约中 booking',
+  ordering: '下单中 placing the order',
+  recording_intent: '预约中 booking (recording the order)',
+  needs_answer: '需要回答 needs an answer',
+  needs_login: '需要登录 sign in to 114 again',
+  stopped: '已结束 finished',
+};
+
+function isYygh(w) {
+  return w.target?.platform === YYGH;
+}
+
+/** Reads the 114 runtime's state of every watch and shows it. */
+async function refreshLive() {
+  if (!connected) return;
+  const seq = ++liveSeq;
+  const reply = await ask({ type: 'yygh.state' });
+  if (seq !== liveSeq || seq <= answeredAtSeq || !reply.ok || !Array.isArray(reply.data)) return;
+  liveStates = new Map(reply.data.map((s) => [s.watch_id, s]));
+  for (const item of items.values()) renderLive(item);
+  const lost = reply.data.find((s) => s.state === 'needs_login' && items.has(s.watch_id));
+  yyghLogin?.setNeedsLogin(Boolean(lost), lost?.message ?? '');
+}
+
+function renderLive(item) {
+  const w = item.watch;
+  const s = liveStates.get(w.id);
+  const sms = s?.state === 'needs_answer' && s.prompt?.kind === 'order_sms' ? s.prompt : null;
+  if (!isYygh(w) || (w.paused && !s)) {
+    item.live.hidden = true;
+    delete item.live.dataset.state;
+  } else {
+    const state = s?.state ?? 'starting';
+    let text = LIVE_WORDS[state] ?? state;
+    if (sms) text = '需要短信验证码 needs the SMS code';
+    if ((state === 'needs_login' || state === 'stopped') && s?.message) text += `: ${s.message}`;
+    item.live.hidden = false;
+    item.live.dataset.state = state;
+    item.live.textContent = text;
+  }
+  showOrderSms(item, sms);
+}
+
+function showOrderSms(item, prompt) {
+  if (!prompt) {
+    item.sms.hidden = true;
+    item.li.classList.remove('asking');
+    return;
+  }
+  if (item.sms.hidden) {
+    item.smsInput.value = '';
+    item.smsInput.disabled = false;
+    item.smsSubmit.disabled = false;
+  }
+  item.sms.hidden = false;
+  item.li.classList.add('asking');
+  item.smsLabel.textContent = `预约短信验证码：已发送至 ${prompt.phone} — type the booking code from the SMS sent to ${prompt.phone}`;
+  item.smsNote.textContent = prompt.note ?? '';
+}
+
+async function submitOrderSms(event, item) {
+  event.preventDefault();
+  const text = item.smsInput.value.trim();
+  if (!text) {
+    item.smsNote.textContent = '请输入短信验证码 Type the code from the SMS.';
+    item.smsInput.focus();
+    return;
+  }
+  item.smsInput.disabled = true;
+  item.smsSubmit.disabled = true;
+  const reply = await ask({ type: 'yygh.answer', watch_id: item.watch.id, text });
+  // State reads already on their way may still show the question: ignore them.
+  answeredAtSeq = liveSeq;
+  if (reply.ok && reply.data?.delivered) {
+    item.sms.hidden = true;
+    item.li.classList.remove('asking');
+    item.live.dataset.state = 'ordering';
+    item.live.textContent = '已提交验证码，预约中 Code sent, booking…';
+  } else {
+    item.smsInput.disabled = false;
+    item.smsSubmit.disabled = false;
+    item.smsNote.textContent = reply.ok
+      ? '未送达：该监控已不在等待验证码 Not delivered: the watch is no longer waiting for a code.'
+      : `未送达 Not delivered: ${reply.error.message}`;
+  }
+  refreshLive();
+}
+
+// ---- latest event -----------------------------------------------------------------------
+
+async function loadLastEvents(ids) {
+  await Promise.all(
+    ids.map(async (id) => {
+      const reply = await hostRequest('history_list', { watch_id: id, limit: 1 });
+      const [entry] = reply.ok ? reply.data.events : [];
+      if (entry) setLastEvent(entry);
     }),
   );
+}
+
+/** Keeps `entry` as its watch's latest event unless a newer one is known. */
+function setLastEvent(entry) {
+  if (!entry?.watch_id) return;
+  const known = lastEvents.get(entry.watch_id);
+  if (known && Number(known.seq) > Number(entry.seq)) return;
+  lastEvents.set(entry.watch_id, entry);
+  const item = items.get(entry.watch_id);
+  if (item) renderLastEvent(item);
+}
+
+function renderLastEvent(item) {
+  const e = lastEvents.get(item.watch.id);
+  if (!e) {
+    item.lastEvent.hidden = true;
+    return;
+  }
+  item.lastEvent.hidden = false;
+  item.lastEvent.dataset.kind = e.kind;
+  const when = Number.isFinite(e.at) ? new Date(e.at).toLocaleTimeString('zh-CN', { hour12: false, hour: '2-digit', minute: '2-digit' }) : '';
+  item.lastEvent.textContent = `${when ? `${when} ` : ''}${e.message || e.kind}`;
+  item.lastEvent.title = new Date(e.at).toLocaleString();
 }
 
 async function pauseWatch(w, paused, button) {
@@ -244,7 +445,7 @@ async function main() {
   ask({ type: 'badge.clear' });
   await coreReady;
   pickers = setupYyghPickers($('#target-pickers'), $('#watch-form'));
-  const yyghLogin = setupYyghLogin($('#yygh-section'), { onSession: (alive) => pickers.setSignedIn(alive) });
+  yyghLogin = setupYyghLogin($('#yygh-section'), { onSession: (alive) => pickers.setSignedIn(alive) });
   yyghLogin.check();
   platformList = JSON.parse(core.platforms()).filter((p) => p.watchable);
   $('#platform').replaceChildren(...platformList.map((p) => h('option', { value: p.id, text: p.name })));
@@ -261,9 +462,11 @@ async function main() {
     status: showStatus,
     event: (e) => {
       if (e.event === 'watch_event' && connected) {
+        setLastEvent(e.data);
         loadWatches();
         loadOutbox();
       }
+      refreshLive();
     },
   });
   showStatus(await hostStatus(true));
@@ -271,6 +474,8 @@ async function main() {
   setInterval(() => {
     if (connected) loadOutbox();
   }, OUTBOX_REFRESH_MS);
+  // The 114 watches run in the browser: show what each is doing now.
+  setInterval(refreshLive, LIVE_REFRESH_MS);
 }
 
 main().catch((e) => {

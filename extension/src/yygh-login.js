@@ -2,8 +2,9 @@
 // the SMS login. The core's YyghLogin step machine decides every step; this page only
 // sends the requests it builds (execute: the browser's own cookies, so the session lands
 // in the browser's cookie jar), shows the pictures and notes it asks about, and hands
-// back what the person types. Also exports `yyghCall`, one read-only 114 request
-// (built and read by the core), shared with the pickers.
+// back what the person types. When a 114 watch is paused for a lost session, the panel
+// says so (setNeedsLogin, driven by the popup's live state). Also exports `yyghCall`, one
+// read-only 114 request (built and read by the core), shared with the pickers.
 
 import { ask, core } from './ui.js';
 import { execute } from './http.js';
@@ -58,8 +59,11 @@ export function setupYyghLogin(root, { onSession = () => {} } = {}) {
     sms: $('#yygh-sms-form'),
   };
   const again = $('[data-testid="yygh-login-again"]');
+  const needed = $('[data-testid="yygh-login-needed"]');
   let login = null; // the running YyghLogin
   let alive = false;
+  let needsLogin = false; // a watch is paused for a lost session (setNeedsLogin)
+  let resumedUnasked = false; // setNeedsLogin resumed the watches once without a new login
 
   function setStatus(state, text) {
     status.dataset.state = state;
@@ -127,6 +131,8 @@ export function setupYyghLogin(root, { onSession = () => {} } = {}) {
       setAlive(true);
       showForm(null);
       // The worker resumes watches paused for a lost session (an error answer is fine).
+      // One still paused at the next look is checked again.
+      needsLogin = false;
       ask({ type: 'yygh.session', alive: true });
       return;
     }
@@ -206,5 +212,31 @@ export function setupYyghLogin(root, { onSession = () => {} } = {}) {
     }
   }
 
-  return { check, isAlive: () => alive };
+  /**
+   * Whether a 114 watch is paused because its session is gone (`value`; `message`: the
+   * watch's words). The panel says so and is marked. On the change to "needed", while the
+   * panel still says signed in (from before), it checks the session again; when the site
+   * says it is alive after all, the paused watches are told to go on (once per popup, so
+   * that a watch the site keeps refusing cannot make this loop).
+   */
+  async function setNeedsLogin(value, message = '') {
+    root.classList.toggle('needs-login', value);
+    needed.hidden = !value;
+    needed.title = message;
+    if (!value || needsLogin) {
+      needsLogin = value;
+      return;
+    }
+    needsLogin = true;
+    root.scrollIntoView?.({ block: 'nearest' });
+    // A login running reports for itself; a panel not signed in already shows the form.
+    if (login || !alive) return;
+    await check();
+    if (alive && needsLogin && !login && !resumedUnasked) {
+      resumedUnasked = true;
+      ask({ type: 'yygh.session', alive: true });
+    }
+  }
+
+  return { check, isAlive: () => alive, setNeedsLogin };
 }

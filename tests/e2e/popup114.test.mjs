@@ -10,6 +10,14 @@
 //   - the add-watch form's choosers: search 协和, choose 北京协和医院 (code 1), a clinic
 //     and a patient's card; they fill the target inputs (card_no: the masked number's
 //     last 4 characters); the watch is saved and the host has those codes and patient.
+// And, each in its own world (tests/e2e/lib/yygh.mjs: sandbox clock just before the demo
+// hospital's 08:30 release, real host, fresh profile):
+//   - a booking that needs the SMS code (scenarios/demo-order-sms.yaml): the watch item
+//     says what the watch is doing, asks for the code with the masked phone, the code
+//     read from the phone's inbox is typed there, the watch books once, and the item says
+//     finished with the order number as its latest event;
+//   - the 114 session expires: the item says "sign in again", the sign-in panel says the
+//     watching is paused; signing in again resumes the watch and the line goes.
 //
 // Needs `scripts/build.sh` first. Run: node --test --test-concurrency=1 tests/e2e/popup114.test.mjs
 
@@ -19,6 +27,7 @@ import { after, before, describe, test } from 'node:test';
 import { artifactDir, chinaDate, registerHostForChromium, removeDir, requireBuilt, tempDir, tempHome, waitFor } from './lib/env.mjs';
 import { extensionRequest, extensionUrl, launchChromium, listedWatches, openPopup, waitForState } from './lib/chromium.mjs';
 import { startSandbox } from './lib/sandbox.mjs';
+import { addWatch, history, runtimeState, signIn, siteOrders, siteRequests, startWorld, stopWorld, waitForEvent } from './lib/yygh.mjs';
 
 const TIMEOUT = 180_000;
 const MOBILE = '17796761085';
@@ -231,4 +240,112 @@ describe('the popup signs in to 114 and fills a watch from the choosers', () => 
     assert.doesNotMatch(await msg.innerText(), /undefined|\[object/);
     await page.close();
   });
+});
+
+describe('the popup shows what each 114 watch is doing and asks for the booking SMS code', () => {
+  /** Runs `fn` in a fresh world and stops it afterwards. */
+  async function withWorld(opts, fn) {
+    const w = await startWorld(opts);
+    try {
+      await fn(w);
+    } finally {
+      await stopWorld(w);
+    }
+  }
+
+  /** The watch's item in the popup. */
+  const itemOf = (page, id) => page.locator(`[data-testid="watch-item"][data-watch-id="${id}"]`);
+
+  test('a booking that needs the SMS code: the popup asks, the code typed there books once', { timeout: 240_000 }, () =>
+    withWorld({ secondsToRelease: 25, scenario: 'demo-order-sms.yaml', email: false }, async (w) => {
+      const page = await signIn(w);
+      const watch = await addWatch(w, page, { mode: 'book' });
+      const item = itemOf(page, watch.id);
+      const live = item.locator('[data-testid="watch-live"]');
+      const last = item.locator('[data-testid="watch-last-event"]');
+
+      // Before the release: the item says the watch is waiting (or looking) and shows its latest event.
+      await item.locator('[data-testid="watch-live"]:is([data-state="waiting"], [data-state="polling"])').waitFor({ timeout: 30_000 });
+      assert.match(await live.innerText(), /^(等待 waiting for the next look|查询中 checking)$/);
+      await last.waitFor({ timeout: 30_000 });
+      assert.notEqual((await last.innerText()).trim(), '');
+      assert.equal(await item.locator('[data-testid="order-sms-input"]').isVisible(), false, 'no code asked for yet');
+
+      // The release: the booking asks for the SMS code in the watch's item.
+      const input = item.locator('[data-testid="order-sms-input"]');
+      await input.waitFor({ state: 'visible', timeout: 90_000 });
+      assert.equal(await live.getAttribute('data-state'), 'needs_answer');
+      assert.match(await live.innerText(), /需要短信验证码 needs the SMS code/);
+      assert.match(await item.locator('[data-testid="order-sms-label"]').innerText(), /177\*{4}1085/);
+      const [state] = (await runtimeState(w)).filter((s) => s.watch_id === watch.id);
+      assert.equal(state.prompt?.kind, 'order_sms', JSON.stringify(state));
+      assert.deepEqual(await siteOrders(w), [], 'no order before the code');
+      await page.screenshot({ path: path.join(artifactDir('e2e'), 'popup-114-order-sms.png'), fullPage: true });
+
+      // The person reads the booking SMS (not the login one) and types it in the popup.
+      const sms = await waitFor(async () => (await w.sandbox.admin(`/inbox?phone=${MOBILE}`)).filter((m) => m.platform === '114yygh' && /挂号/.test(m.text)).at(-1), {
+        what: 'the booking SMS in the phone inbox',
+      });
+      await input.fill(sms.code);
+      await item.locator('[data-testid="order-sms-submit"]').click();
+      await input.waitFor({ state: 'hidden', timeout: 10_000 });
+
+      // Booked: once, and the item says finished with the order number.
+      const booked = await waitForEvent(page, watch.id, 'booked', { timeoutMs: 60_000 });
+      const orderNo = booked.data.order_no;
+      assert.ok(orderNo, JSON.stringify(booked.data));
+      await item.locator('[data-testid="watch-live"][data-state="stopped"]').waitFor({ timeout: 30_000 });
+      assert.match(await live.innerText(), new RegExp(`^已结束 finished: booked: .*order ${orderNo}$`));
+      await waitFor(async () => (await last.getAttribute('data-kind')) === 'booked', { what: 'the booked event as the latest' });
+      assert.match(await last.innerText(), new RegExp(`booked: .*order ${orderNo}`));
+      assert.equal(await input.isVisible(), false);
+      const orders = await siteOrders(w);
+      assert.equal(orders.length, 1, JSON.stringify(orders));
+      assert.equal(orders[0].orderNo ?? orders[0].order_no, orderNo);
+      const kinds = (await history(page, watch.id)).map((e) => e.kind);
+      assert.equal(kinds.filter((k) => k === 'booking_submitted').length, 1, kinds.join());
+      assert.equal(await page.locator('[data-testid="yygh-login-needed"]').isVisible(), false);
+      await page.screenshot({ path: path.join(artifactDir('e2e'), 'popup-114-order-sms-booked.png'), fullPage: true });
+
+      // Reopened: the state and the latest event are read again.
+      const again = await openPopup(w.context);
+      const item2 = itemOf(again, watch.id);
+      await item2.locator('[data-testid="watch-live"][data-state="stopped"]').waitFor({ timeout: 30_000 });
+      await item2.locator('[data-testid="watch-last-event"][data-kind="booked"]').waitFor({ timeout: 30_000 });
+      assert.match(await item2.locator('[data-testid="watch-last-event"]').innerText(), new RegExp(`order ${orderNo}`));
+      await again.close();
+    }));
+
+  test('the 114 session expires: the item and the sign-in panel say so; signing in again resumes the watch', { timeout: 240_000 }, () =>
+    withWorld({ secondsToRelease: 900, email: false }, async (w) => {
+      let page = await signIn(w);
+      const watch = await addWatch(w, page, { mode: 'notify', interval: 15 });
+      await waitFor(async () => (await siteRequests(w)).length >= 1, { timeoutMs: 60_000, what: 'a first poll' });
+      const needed = page.locator('[data-testid="yygh-login-needed"]');
+      assert.equal(await needed.isVisible(), false, 'nothing to say while the session is alive');
+
+      await w.sandbox.admin('/platform/114yygh/expire_sessions', {});
+      const live = itemOf(page, watch.id).locator('[data-testid="watch-live"]');
+      await itemOf(page, watch.id).locator('[data-testid="watch-live"][data-state="needs_login"]').waitFor({ timeout: 60_000 });
+      assert.match(await live.innerText(), /^需要登录 sign in to 114 again: \S/);
+      await needed.waitFor({ state: 'visible', timeout: 10_000 });
+      assert.match(await needed.innerText(), /Watching paused: sign in to 114 again/);
+      assert.ok(await page.locator('#yygh-section.needs-login').count(), 'the sign-in panel is marked');
+      await waitFor(async () => (await last(page, watch.id)) === 'session_expired', { what: 'the session_expired event as the latest' });
+      await page.screenshot({ path: path.join(artifactDir('e2e'), 'popup-114-needs-login.png'), fullPage: true });
+      await page.close();
+
+      // The login SMS may be asked again only a minute after the first: move the site's clock on.
+      await w.sandbox.admin('/clock', { advance_ms: 61_000 });
+      page = await signIn(w);
+      await waitForEvent(page, watch.id, 'session_restored', { timeoutMs: 30_000 });
+      await itemOf(page, watch.id).locator('[data-testid="watch-live"]:is([data-state="waiting"], [data-state="polling"])').waitFor({ timeout: 30_000 });
+      await page.locator('[data-testid="yygh-login-needed"]').waitFor({ state: 'hidden', timeout: 10_000 });
+      assert.equal(await page.locator('#yygh-section.needs-login').count(), 0);
+    }));
+
+  /** The kind of the latest event the popup shows for a watch. */
+  async function last(page, id) {
+    return itemOf(page, id).locator('[data-testid="watch-last-event"]').getAttribute('data-kind');
+  }
 });

@@ -387,7 +387,7 @@ pub fn watch_from_form_json(form_json: &str, today: &str) -> Value {
         Err(e) => return json!({"ok": false, "fields": [err("today", e.to_string())]}),
     };
     // Through `Value`, like every other decode here: one deserializer per type keeps the wasm small.
-    let form: WatchForm = match serde_json::from_str::<Value>(form_json)
+    let form: WatchForm = match crate::from_json_text::<Value>(form_json)
         .and_then(serde_json::from_value)
     {
         Ok(f) => f,
@@ -448,7 +448,7 @@ pub fn watch_summary(w: &Watch) -> String {
 
 /// [`watch_summary`] on a watch's JSON; a watch that cannot be read says so.
 pub fn watch_summary_json(watch_json: &str) -> String {
-    match serde_json::from_str::<Value>(watch_json).and_then(serde_json::from_value::<Watch>) {
+    match crate::from_json_text::<Value>(watch_json).and_then(serde_json::from_value::<Watch>) {
         Ok(w) => watch_summary(&w),
         Err(e) => format!("(a watch this extension cannot read: {e})"),
     }
@@ -776,7 +776,7 @@ pub fn encode_request(id: u32, cmd: &str, params_json: &str) -> Result<String, E
     let params: Value = if params_json.trim().is_empty() {
         json!({})
     } else {
-        serde_json::from_str(params_json).map_err(|e| {
+        crate::from_json_text(params_json).map_err(|e| {
             ErrorBody::new(
                 ErrorCode::BadParams,
                 format!("the params of {cmd} are not valid JSON: {e}"),
@@ -966,13 +966,13 @@ pub fn desktop_notice(entry: &HistoryEntry, watch: Option<&Watch>) -> Option<Des
 /// [`desktop_notice`] on JSON text (the `watch_event` data, and the watch or empty):
 /// `{"notify": false}` or `{"notify": true, "id", "title", "message", "url"?, …}`.
 pub fn desktop_notice_json(entry_json: &str, watch_json: &str) -> Value {
-    let entry = match serde_json::from_str::<Value>(entry_json)
+    let entry = match crate::from_json_text::<Value>(entry_json)
         .and_then(serde_json::from_value::<HistoryEntry>)
     {
         Ok(e) => e,
         Err(e) => return json!({"notify": false, "error": format!("unreadable event: {e}")}),
     };
-    let watch = serde_json::from_str::<Value>(watch_json)
+    let watch = crate::from_json_text::<Value>(watch_json)
         .and_then(serde_json::from_value::<Watch>)
         .ok();
     match desktop_notice(&entry, watch.as_ref()) {
@@ -1336,7 +1336,7 @@ pub fn channels_from_form(
 /// [`channels_from_form`] on JSON text `{"values": {...}, "clear": [...]}`:
 /// `{"ok": true, "params": {...}}` or `{"ok": false, "fields": [...]}`.
 pub fn channels_from_form_json(form_json: &str) -> Value {
-    let form = serde_json::from_str::<Value>(form_json).unwrap_or(Value::Null);
+    let form = crate::from_json_text::<Value>(form_json).unwrap_or(Value::Null);
     let values = form
         .get("values")
         .and_then(Value::as_object)

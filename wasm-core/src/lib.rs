@@ -23,3 +23,12 @@ pub mod wasm;
 
 /// The version of this crate, which is also the version of the host and the extension.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Reads JSON text (the wasm edge's arguments, the host's frames).
+///
+/// Through serde_json's byte reader, which also reads the response bodies: its `&str`
+/// reader would put a second copy of the parser in the wasm module, and on text (valid
+/// UTF-8) both read the same values and report the same errors.
+pub(crate) fn from_json_text<T: serde::de::DeserializeOwned>(text: &str) -> serde_json::Result<T> {
+    serde_json::from_slice(text.as_bytes())
+}

@@ -682,12 +682,33 @@ pub fn event_json(event: &Event) -> String {
     serde_json::to_string(event).unwrap_or_default()
 }
 
+/// The `event` tag of an [`Event`] frame.
+#[derive(Deserialize)]
+#[serde(variant_identifier, rename_all = "snake_case")]
+enum EventTag {
+    WatchEvent,
+}
+
+/// [`Event`] from an event frame's `event` and `data`, with the errors of its derived
+/// `Deserialize` (but for a tag that is not a string: "expected variant identifier"
+/// rather than "expected string or map"). By hand because that derive (adjacently
+/// tagged) also compiles a reader of [`HistoryEntry`] for serde's buffered content,
+/// about 16 KB of the wasm module with the one of [`Target`](crate::watch::Target).
+fn event_of(tag: &Value, data: Option<&Value>) -> Result<Event, serde_json::Error> {
+    match EventTag::deserialize(tag.clone())? {
+        EventTag::WatchEvent => match data {
+            Some(data) => serde_json::from_value(data.clone()).map(Event::WatchEvent),
+            None => Err(serde::de::Error::missing_field("data")),
+        },
+    }
+}
+
 /// Reads a frame sent by the host.
 pub fn parse_host_message(text: &str) -> Result<HostMessage, String> {
     let v: Value =
-        serde_json::from_str(text).map_err(|e| format!("the host sent invalid JSON: {e}"))?;
-    if v.get("event").is_some() {
-        return serde_json::from_value(v)
+        crate::from_json_text(text).map_err(|e| format!("the host sent invalid JSON: {e}"))?;
+    if let Some(tag) = v.get("event") {
+        return event_of(tag, v.get("data"))
             .map(HostMessage::Event)
             .map_err(|e| format!("the host sent an unknown event: {e}"));
     }
@@ -967,5 +988,19 @@ mod tests {
             HostMessage::Event(ev)
         );
         assert!(parse_host_message(r#"{"id": 1}"#).is_err());
+        // The errors of `Event`'s derived `Deserialize`, which the host's frames are not read with.
+        for frame in [
+            r#"{"event": "watch_event", "data": {"seq": 1}}"#,
+            r#"{"event": "watch_event"}"#,
+            r#"{"event": "watch_evnt", "data": {}}"#,
+        ] {
+            let derived = serde_json::from_str::<Value>(frame)
+                .and_then(serde_json::from_value::<Event>)
+                .unwrap_err();
+            assert_eq!(
+                parse_host_message(frame).unwrap_err(),
+                format!("the host sent an unknown event: {derived}")
+            );
+        }
     }
 }

@@ -39,7 +39,7 @@ pub fn decode_host_message(text: &str) -> String {
 /// "message", "version"?, "data_dir"?, "warning"?}`.
 #[wasm_bindgen]
 pub fn check_hello(data_json: &str) -> String {
-    let data = serde_json::from_str(data_json).unwrap_or(serde_json::Value::Null);
+    let data = crate::from_json_text(data_json).unwrap_or(serde_json::Value::Null);
     serde_json::to_string(&form::check_hello(&data)).unwrap_or_default()
 }
 
@@ -110,7 +110,7 @@ pub fn channel_forms() -> String {
 /// `channels_get` data (JSON) → `{"values": {path: value}, "secrets_set": [...]}`.
 #[wasm_bindgen]
 pub fn channels_to_form(view_json: &str) -> String {
-    let view = serde_json::from_str(view_json).unwrap_or(serde_json::Value::Null);
+    let view = crate::from_json_text(view_json).unwrap_or(serde_json::Value::Null);
     form::channels_to_form(&view).to_string()
 }
 
@@ -124,7 +124,7 @@ pub fn channels_from_form(form_json: &str) -> String {
 /// `outbox_status` data (JSON) → `{"channels": [{channel, state, text}], "failures": [{channel, id, text}]}`.
 #[wasm_bindgen]
 pub fn outbox_view(status_json: &str) -> String {
-    let status = serde_json::from_str(status_json).unwrap_or(serde_json::Value::Null);
+    let status = crate::from_json_text(status_json).unwrap_or(serde_json::Value::Null);
     form::outbox_view(&status).to_string()
 }
 

@@ -6,7 +6,10 @@
 //! no clock) and never trusts that the client validated first.
 
 use crate::date::Date;
-use serde::{Deserialize, Serialize};
+use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+use std::fmt;
 
 /// The booking sites Haoyuan knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -114,9 +117,10 @@ pub enum Period {
     Evening,
 }
 
-/// The platform-specific thing to look for, tagged by platform.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "platform", rename_all = "snake_case", deny_unknown_fields)]
+/// The platform-specific thing to look for, tagged by platform (`Deserialize` is
+/// written out below).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "platform", rename_all = "snake_case")]
 pub enum Target {
     /// A 114yygh department of a hospital.
     #[serde(rename = "114yygh")]
@@ -217,6 +221,153 @@ impl Target {
             } => format!("91160 · {unit_id} · {dep_id}"),
             Target::Pati { dept_id, .. } => format!("pati · {dept_id}"),
         }
+    }
+}
+
+/// The JSON of one [`Target`] variant, its `platform` tag taken out.
+struct VariantFields(Map<String, Value>);
+
+impl VariantFields {
+    /// Refuses a field the variant does not have, as `deny_unknown_fields` does.
+    fn new<E: de::Error>(
+        map: Map<String, Value>,
+        fields: &'static [&'static str],
+    ) -> Result<Self, E> {
+        match map.keys().find(|k| !fields.contains(&k.as_str())) {
+            Some(k) => Err(E::unknown_field(k, fields)),
+            None => Ok(VariantFields(map)),
+        }
+    }
+
+    /// A field the variant must have.
+    fn required<T: DeserializeOwned, E: de::Error>(&mut self, name: &'static str) -> Result<T, E> {
+        match self.0.remove(name) {
+            Some(v) => T::deserialize(v).map_err(E::custom),
+            None => Err(E::missing_field(name)),
+        }
+    }
+
+    /// A `#[serde(default)]` field.
+    fn optional<T: DeserializeOwned + Default, E: de::Error>(
+        &mut self,
+        name: &'static str,
+    ) -> Result<T, E> {
+        match self.0.remove(name) {
+            Some(v) => T::deserialize(v).map_err(E::custom),
+            None => Ok(T::default()),
+        }
+    }
+}
+
+/// Reads a target's JSON object.
+struct TargetVisitor;
+
+impl<'de> Visitor<'de> for TargetVisitor {
+    /// The platform and the other fields.
+    type Value = (TargetTag, Map<String, Value>);
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("internally tagged enum Target")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+        let mut map = Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            if map.contains_key(&key) {
+                return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+            }
+            let value = access.next_value()?;
+            map.insert(key, value);
+        }
+        match map.remove("platform") {
+            Some(tag) => Ok((TargetTag::deserialize(tag).map_err(de::Error::custom)?, map)),
+            None => Err(de::Error::missing_field("platform")),
+        }
+    }
+}
+
+/// The variant of `platform` from its fields.
+fn target_of<E: de::Error>(platform: TargetTag, map: Map<String, Value>) -> Result<Target, E> {
+    Ok(match platform {
+        TargetTag::Yygh114 => {
+            let mut f = VariantFields::new(
+                map,
+                &[
+                    "hos_code",
+                    "first_dept_code",
+                    "second_dept_code",
+                    "hos_name",
+                    "dept_name",
+                    "patient_name",
+                    "card_type",
+                    "card_no",
+                ],
+            )?;
+            Target::Yygh114 {
+                hos_code: f.required("hos_code")?,
+                first_dept_code: f.required("first_dept_code")?,
+                second_dept_code: f.required("second_dept_code")?,
+                hos_name: f.optional("hos_name")?,
+                dept_name: f.optional("dept_name")?,
+                patient_name: f.optional("patient_name")?,
+                card_type: f.optional("card_type")?,
+                card_no: f.optional("card_no")?,
+            }
+        }
+        TargetTag::Rail12306 => {
+            let mut f =
+                VariantFields::new(map, &["from_station", "to_station", "trains", "seat_types"])?;
+            Target::Rail12306 {
+                from_station: f.required("from_station")?,
+                to_station: f.required("to_station")?,
+                trains: f.optional("trains")?,
+                seat_types: f.optional("seat_types")?,
+            }
+        }
+        TargetTag::Open91160 => {
+            let mut f = VariantFields::new(map, &["unit_id", "dep_id", "doctor_id"])?;
+            Target::Open91160 {
+                unit_id: f.required("unit_id")?,
+                dep_id: f.required("dep_id")?,
+                doctor_id: f.optional("doctor_id")?,
+            }
+        }
+        TargetTag::Pati => {
+            let mut f = VariantFields::new(map, &["dept_id", "doctor_id"])?;
+            Target::Pati {
+                dept_id: f.required("dept_id")?,
+                doctor_id: f.optional("doctor_id")?,
+            }
+        }
+    })
+}
+
+/// The `platform` tag of a [`Target`].
+#[derive(Deserialize)]
+#[serde(variant_identifier)]
+enum TargetTag {
+    #[serde(rename = "114yygh")]
+    Yygh114,
+    #[serde(rename = "12306")]
+    Rail12306,
+    #[serde(rename = "91160")]
+    Open91160,
+    #[serde(rename = "pati")]
+    Pati,
+}
+
+/// By hand rather than derived: the derive of an internally tagged enum buffers the
+/// object as serde's private `Content` and compiles each variant's reader for it, about
+/// 16 KB of the wasm module; reading the fields as `serde_json` values, as every watch
+/// is read anyway, reuses the readers already there. The fields, defaults and errors
+/// are those of the derive with `deny_unknown_fields` (only the array form it also
+/// accepted, `["pati", "dept", …]`, is not read).
+impl<'de> Deserialize<'de> for Target {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Target, D::Error> {
+        // Like the derive, errors in the tag carry the reader's position and errors in
+        // the variant's fields do not.
+        let (platform, map) = deserializer.deserialize_any(TargetVisitor)?;
+        target_of(platform, map)
     }
 }
 
@@ -622,6 +773,51 @@ mod tests {
         let mut v = sample();
         v["target"]["platform"] = json!("zheliban");
         assert!(serde_json::from_value::<Watch>(v).is_err());
+    }
+
+    #[test]
+    fn targets_read_by_hand_fail_as_the_derive_did() {
+        let err =
+            |v: serde_json::Value| serde_json::from_value::<Target>(v).unwrap_err().to_string();
+        assert_eq!(
+            serde_json::from_value::<Target>(json!({"platform": "pati", "dept_id": "7"})).unwrap(),
+            Target::Pati {
+                dept_id: "7".into(),
+                doctor_id: String::new()
+            }
+        );
+        assert_eq!(err(json!({"dept_id": "7"})), "missing field `platform`");
+        assert_eq!(
+            err(json!({"platform": "zheliban"})),
+            "unknown variant `zheliban`, expected one of `114yygh`, `12306`, `91160`, `pati`"
+        );
+        assert_eq!(
+            err(json!({"platform": 5})),
+            "invalid type: integer `5`, expected variant identifier"
+        );
+        assert_eq!(err(json!({"platform": "pati"})), "missing field `dept_id`");
+        assert_eq!(
+            err(json!({"platform": "pati", "dept_id": "7", "unit_id": "1"})),
+            "unknown field `unit_id`, expected `dept_id` or `doctor_id`"
+        );
+        assert_eq!(
+            err(
+                json!({"platform": "12306", "from_station": "VNP", "to_station": "AOH", "trains": "G1"})
+            ),
+            "invalid type: string \"G1\", expected a sequence"
+        );
+        assert_eq!(
+            err(json!("pati")),
+            "invalid type: string \"pati\", expected internally tagged enum Target"
+        );
+        // With the reader's position only where the derive gave one (the tag).
+        let text = r#"{"platform": "pati", "dept_id": 7}"#;
+        assert_eq!(
+            serde_json::from_str::<Target>(text)
+                .unwrap_err()
+                .to_string(),
+            "invalid type: integer `7`, expected a string"
+        );
     }
 
     #[test]

@@ -548,12 +548,12 @@ fn counts_are_read_from_the_fonts_and_the_parity_rule_is_used_and_said_when_a_fo
                 let f = json!({"platform": "114yygh", "route": "/web/font/*", "kind": "status", "status": 500, "count": 100});
                 d.http.post(url).json(&f).send().await.expect("fault");
             }
-            let mut w = Watcher::new(d.site(), &aim(watch(day, day, "notify"), &clinic)).expect("watcher");
-            let mut filters = haoyuan_core::watch::Filters::default();
-            filters.doctors = vec!["王五".into()];
             let mut wt = aim(watch(day, day, "notify"), &clinic);
-            wt.filters = filters;
-            w = Watcher::new(d.site(), &wt).unwrap_or(w);
+            wt.filters = haoyuan_core::watch::Filters {
+                doctors: vec!["王五".into()],
+                ..Default::default()
+            };
+            let mut w = Watcher::new(d.site(), &wt).expect("watcher");
             d.run(&mut w, 12).await;
             let seen = d.event("slot_seen").unwrap_or_else(|| panic!("no slot_seen: {:?}", d.kinds()));
             assert_eq!(seen.data["doctor"], "王五", "{seen:?}");

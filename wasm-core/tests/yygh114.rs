@@ -1437,8 +1437,6 @@ fn a_watcher_over_a_recorded_intent_never_books() {
     rail["target"] =
         serde_json::json!({"platform": "12306", "from_station": "VNP", "to_station": "AOH"});
     let rail = rail.to_string();
-    let err = watcher_from_json(&rail, BASE, "null")
-        .err()
-        .expect("refused");
+    let err = watcher_from_json(&rail, BASE, "null").expect_err("refused");
     assert!(err.contains("not 114yygh"), "{err}");
 }

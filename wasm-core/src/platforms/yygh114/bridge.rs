@@ -27,6 +27,12 @@ fn text(v: &Value, key: &str) -> String {
     }
 }
 
+/// Reads a typed value from JSON text through [`Value`], like every decode in `form`:
+/// one deserializer per type keeps the wasm small.
+fn read<T: serde::de::DeserializeOwned>(json: &str) -> serde_json::Result<T> {
+    crate::from_json_text::<Value>(json).and_then(serde_json::from_value)
+}
+
 fn number(v: &Value, key: &str, default: u32) -> u32 {
     v.get(key)
         .and_then(Value::as_u64)
@@ -37,7 +43,7 @@ fn number(v: &Value, key: &str, default: u32) -> u32 {
 /// Builds the request of `op` with `params` (JSON text): `{"ok": true, "request"}` or
 /// `{"ok": false, "message"}`.
 pub fn request_json(op: &str, params_json: &str, base_url: &str, now_ms: i64) -> Value {
-    let params: Value = serde_json::from_str(params_json).unwrap_or(Value::Null);
+    let params: Value = crate::from_json_text(params_json).unwrap_or(Value::Null);
     let site = Site::new(base_url);
     let need = |key: &str| {
         let v = text(&params, key);
@@ -94,7 +100,7 @@ fn reply<T: serde::Serialize>(r: Result<T, Error>) -> Value {
 
 /// Reads the reply of `op` (`response_json`: the HttpResponse JSON).
 pub fn parse_json(op: &str, response_json: &str) -> Value {
-    let resp: HttpResponse = match serde_json::from_str(response_json) {
+    let resp: HttpResponse = match read(response_json) {
         Ok(r) => r,
         Err(e) => {
             return json!({"ok": false, "error": {"kind": "parse", "message": format!("the reply could not be handed over: {e}")}})
@@ -129,10 +135,9 @@ pub fn watcher_from_json(
     base_url: &str,
     intent_json: &str,
 ) -> Result<Watcher, String> {
-    let watch: Watch = serde_json::from_str(watch_json)
-        .map_err(|e| format!("the watch could not be read: {e}"))?;
+    let watch: Watch = read(watch_json).map_err(|e| format!("the watch could not be read: {e}"))?;
     let w = Watcher::new(Site::new(base_url), &watch).map_err(|e| e.to_string())?;
-    let intent: Value = serde_json::from_str(intent_json).unwrap_or(Value::Null);
+    let intent: Value = crate::from_json_text(intent_json).unwrap_or(Value::Null);
     if intent.is_object() {
         let state = text(&intent, "state");
         return Ok(w.finished(&format!(
@@ -162,6 +167,5 @@ pub fn action_json(w: &mut Watcher, action: Action) -> String {
 
 /// Reads the HttpResponse JSON a driver hands in.
 pub fn response(response_json: &str) -> Result<HttpResponse, String> {
-    serde_json::from_str(response_json)
-        .map_err(|e| format!("the reply could not be handed over: {e}"))
+    read(response_json).map_err(|e| format!("the reply could not be handed over: {e}"))
 }
