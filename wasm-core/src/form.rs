@@ -863,6 +863,7 @@ fn kind_title(kind: &str) -> &'static str {
         "booking_failed" => "预约失败 Booking failed",
         "outcome_unknown" => "结果未知 Outcome unknown — check the site",
         "session_expired" => "需要重新登录 Sign in again",
+        "booking_sms" => "需要短信验证码 Type the SMS code in the popup",
         "sync_result" => "同步结果 Sync result",
         _ => "号源 Haoyuan",
     }

@@ -16,8 +16,9 @@ pub mod webhook;
 use serde::{Deserialize, Serialize};
 
 /// History kinds that are told to the person (written to the outbox with the event).
-pub const NOTIFY_KINDS: [&str; 7] = [
+pub const NOTIFY_KINDS: [&str; 8] = [
     "slot_seen",
+    "booking_sms",
     "booking_submitted",
     "booked",
     "booking_failed",

@@ -378,6 +378,7 @@ fn outcome_word(kind: &str, platform: Option<Platform>, lang: Lang) -> String {
     let (zh, en) = match kind {
         "slot_seen" if rail => ("有票了", "Tickets available"),
         "slot_seen" => ("有号了", "Slot available"),
+        "booking_sms" => ("需要短信验证码", "SMS code needed to book"),
         "booking_submitted" => ("已提交预约", "Booking submitted"),
         "booked" => ("已预约成功", "Booked"),
         "booking_failed" => ("预约失败", "Booking failed"),
@@ -671,7 +672,7 @@ fn html_body(
     let accent = match kind {
         "booked" => "#1a7f37",
         "slot_seen" => "#0969da",
-        "booking_failed" | "session_expired" => "#cf222e",
+        "booking_failed" | "session_expired" | "booking_sms" => "#cf222e",
         "outcome_unknown" => "#9a6700",
         _ => "#24292f",
     };
