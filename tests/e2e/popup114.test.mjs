@@ -27,7 +27,7 @@ import { after, before, describe, test } from 'node:test';
 import { artifactDir, chinaDate, registerHostForChromium, removeDir, requireBuilt, tempDir, tempHome, waitFor } from './lib/env.mjs';
 import { extensionRequest, extensionUrl, launchChromium, listedWatches, openPopup, waitForState } from './lib/chromium.mjs';
 import { startSandbox } from './lib/sandbox.mjs';
-import { addWatch, history, runtimeState, signIn, siteOrders, siteRequests, startWorld, stopWorld, waitForEvent } from './lib/yygh.mjs';
+import { addWatch, history, runtimeState, signIn, siteOrders, siteRequests, waitForEvent, withWorld } from './lib/yygh.mjs';
 
 const TIMEOUT = 180_000;
 const MOBILE = '17796761085';
@@ -243,16 +243,6 @@ describe('the popup signs in to 114 and fills a watch from the choosers', () => 
 });
 
 describe('the popup shows what each 114 watch is doing and asks for the booking SMS code', () => {
-  /** Runs `fn` in a fresh world and stops it afterwards. */
-  async function withWorld(opts, fn) {
-    const w = await startWorld(opts);
-    try {
-      await fn(w);
-    } finally {
-      await stopWorld(w);
-    }
-  }
-
   /** The watch's item in the popup. */
   const itemOf = (page, id) => page.locator(`[data-testid="watch-item"][data-watch-id="${id}"]`);
 

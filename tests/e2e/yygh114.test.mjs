@@ -29,21 +29,11 @@ import {
   signIn,
   siteOrders,
   siteRequests,
-  startWorld,
-  stopWorld,
   waitForEvent,
+  withWorld,
 } from './lib/yygh.mjs';
 
 const TIMEOUT = 240_000;
-
-async function withWorld(opts, fn) {
-  const w = await startWorld(opts);
-  try {
-    await fn(w);
-  } finally {
-    await stopWorld(w);
-  }
-}
 
 describe('114yygh in the browser', () => {
   test('the story: signed in, watch added, slot released at open time, booked once, email received', { timeout: TIMEOUT }, () =>

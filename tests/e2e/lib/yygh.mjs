@@ -94,6 +94,16 @@ export async function stopWorld(w) {
   if (w.ownHome) removeDir(w.home);
 }
 
+/** Runs `fn(world)` in a fresh world (see startWorld) and stops it afterwards. */
+export async function withWorld(opts, fn) {
+  const w = await startWorld(opts);
+  try {
+    await fn(w);
+  } finally {
+    await stopWorld(w);
+  }
+}
+
 /** The sandbox's current server time. */
 export async function serverNow(w) {
   return (await w.sandbox.admin('/clock')).now_ms;
