@@ -21,7 +21,9 @@ import { baseUrlOf } from './base-urls.js';
 const PLATFORM = '114yygh';
 /** How long an order waits for the host to come back before giving the slot up. */
 const INTENT_WAIT_MS = 10_000;
-/** How long an event waits for the host before it is kept for later. */
+/** How long a booking waits for the person to type the SMS code the site asked for. */
+const ANSWER_WAIT_MS = 5 * 60_000;
+/** How long an event is retried while the host is away before it is given up (with a warning in the worker console). */
 const EVENT_RETRY_MS = 120_000;
 /** Content-script id of the 114 page helper. */
 const CONTENT_SCRIPT_ID = 'yygh-page';
@@ -268,7 +270,7 @@ class WatchRunner {
     const rnd = () => Math.random();
     let a = JSON.parse(this.w.tick(Date.now(), rnd()));
     while (!this.stopped) {
-      await this.report(a.events ?? []);
+      this.report(a.events ?? []);
       if (this.stopped) break;
       let next;
       switch (a.action) {
@@ -315,11 +317,17 @@ class WatchRunner {
         case 'ask_user': {
           this.state = 'needs_answer';
           this.prompt = a.prompt;
-          const text = await new Promise((resolve) => (this.answerWaiter = resolve));
+          const text = await new Promise((resolve) => {
+            const timer = setTimeout(() => resolve(null), ANSWER_WAIT_MS);
+            this.answerWaiter = (t) => {
+              clearTimeout(timer);
+              resolve(t);
+            };
+          });
           this.answerWaiter = null;
           this.prompt = null;
           if (this.stopped) break;
-          next = this.w.answer(Date.now(), text, rnd());
+          next = text === null ? this.w.no_answer(Date.now(), rnd()) : this.w.answer(Date.now(), text, rnd());
           break;
         }
         case 'paused':
@@ -367,15 +375,23 @@ class WatchRunner {
     }
   }
 
-  /** Records the watcher's events in the host, in order; patient while the host is away. */
-  async report(events) {
+  /**
+   * Records the watcher's events in the host. Each is sent at once, in order (the host
+   * serves one frame after another), and not waited for, so a booking goes on while the
+   * host writes; a request the host did not answer is sent again once it is back.
+   */
+  report(events) {
     for (const ev of events) {
       if (ev.kind === 'session_expired' || ev.kind === 'poll_error') this.message = ev.message;
       const [cmd, params] = ev.booking_result
         ? ['booking_end', { watch_id: this.watch.id, intent_id: ev.intent_id, result: ev.booking_result, message: ev.message, data: ev.data ?? null }]
         : ['event_record', { watch_id: this.watch.id, kind: ev.kind, message: ev.message, data: ev.data ?? null }];
-      const reply = await this.rt.hostPatiently(cmd, params, EVENT_RETRY_MS);
-      if (!reply.ok) console.warn(`haoyuan: ${cmd} for ${this.watch.id} failed:`, reply.error?.message);
+      this.rt.host
+        .request(cmd, params)
+        .then((reply) => (!reply.ok && UNREACHABLE.includes(reply.error?.code ?? '') ? this.rt.hostPatiently(cmd, params, EVENT_RETRY_MS) : reply))
+        .then((reply) => {
+          if (!reply.ok) console.warn(`haoyuan: ${cmd} for ${this.watch.id} failed:`, reply.error?.message);
+        });
     }
   }
 }

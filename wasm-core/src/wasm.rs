@@ -237,6 +237,12 @@ impl YyghWatcher {
         bridge::action_json(&mut self.0, a)
     }
 
+    /// Nobody typed the code asked for in time.
+    pub fn no_answer(&mut self, now_ms: f64, unit: f64) -> String {
+        let a = self.0.no_answer(now_ms as i64, unit);
+        bridge::action_json(&mut self.0, a)
+    }
+
     pub fn resume(&mut self, now_ms: f64, unit: f64) -> String {
         let a = self.0.resume(now_ms as i64, unit);
         bridge::action_json(&mut self.0, a)

@@ -1,5 +1,9 @@
 //! What the bench binaries share: a host process spoken to over raw frames (with a
-//! watchdog so a hung host cannot hang a bench), reply checks and percentiles.
+//! watchdog so a hung host cannot hang a bench), reply checks and percentiles; and
+//! [`yygh114`], the driver of the 114yygh watcher against the sandbox that the `yygh114`
+//! bench and `wasm-core/tests/watcher114.rs` both use.
+
+pub mod yygh114;
 
 use haoyuan_core::protocol::{request_json, Request};
 use serde_json::{json, Value};

@@ -126,6 +126,8 @@ pub enum FailReason {
     SiteRefused,
     /// A reply before the order could not be read (the site may have changed).
     Unreadable,
+    /// The person did not give the SMS code in time.
+    NoAnswer,
 }
 
 /// How a booking ended.

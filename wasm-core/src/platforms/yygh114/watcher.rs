@@ -26,6 +26,7 @@
 
 use super::booking::{
     choose, Booked, Booking, BookingOutcome, DecodeItem, Decoded, FailReason, PatientChoice, Plan,
+    Stage,
 };
 use super::model::{parse_hospital_detail, parse_product_detail, parse_product_list, DayDetail};
 use super::{ApiError, ClinicRef, Error, Prompt, Site, Step};
@@ -715,7 +716,10 @@ impl Watcher {
     fn drive(&mut self, now_ms: i64, step: Step<BookingOutcome>, unit: f64) -> Action {
         match step {
             Step::Send { request } => {
-                let order_save = self.booking.as_ref().is_some_and(|b| b.order_save_sent());
+                let order_save = self
+                    .booking
+                    .as_ref()
+                    .is_some_and(|b| b.stage() == Stage::OrderSave);
                 if order_save && self.intent_id.is_none() {
                     let data = self.intent_data();
                     self.phase = Phase::Intent { request };
@@ -817,6 +821,30 @@ impl Watcher {
         }
     }
 
+    /// Nobody answered [`Action::AskUser`] in time: the booking ends without an order
+    /// (none was sent while waiting) and the watch goes on.
+    pub fn no_answer(&mut self, now_ms: i64, unit: f64) -> Action {
+        let waiting = matches!(self.phase, Phase::Booking)
+            && self
+                .booking
+                .as_ref()
+                .is_some_and(|b| b.stage() == Stage::SmsAnswer);
+        if !waiting {
+            return self.tick(now_ms, unit);
+        }
+        self.booking_done(
+            now_ms,
+            BookingOutcome::Failed {
+                reason: FailReason::NoAnswer,
+                message:
+                    "the SMS code the site asked for was not typed in time (nothing was booked)"
+                        .into(),
+                error: None,
+            },
+            unit,
+        )
+    }
+
     /// A caller bug put the booking out of step: end it without an order (if none
     /// could have been sent) or as unknown.
     fn booking_lost(&mut self, now_ms: i64, unit: f64) -> Action {
@@ -876,6 +904,7 @@ impl Watcher {
                 let keep_watching = matches!(
                     reason,
                     FailReason::NoMatchingSlot
+                        | FailReason::NoAnswer
                         | FailReason::SlotGone
                         | FailReason::FeeAboveLimit
                         | FailReason::SiteRefused

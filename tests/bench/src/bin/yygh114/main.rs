@@ -2,7 +2,7 @@
 //!
 //! 1. **First request after the release** with the server's clock 5 s ahead of ours: the
 //!    run-time watcher (`haoyuan_core::platforms::yygh114::watcher`) driven natively against
-//!    the in-process sandbox on a virtual clock (see `drive.rs`), one book-mode watch of
+//!    the in-process sandbox on a virtual clock (`haoyuan_bench::yygh114`), one book-mode watch of
 //!    the day released at 08:30 per run, one run per simulated day, each with its own
 //!    random units (jitter) and its own start instant (08:00–08:05 server time, at any
 //!    millisecond). Lateness = sandbox log `at` of the first `product/detail` at or after
@@ -25,9 +25,9 @@
 //!
 //! It prints; it never fails a build.
 
-mod drive;
-
-use drive::{beijing_day_start, watch, Drive, Rng, DAY_MS};
+use haoyuan_bench::yygh114::{
+    beijing_day_start, runtime, scenario, watch, Drive, Rng, Sent, Units, DAY_MS,
+};
 use haoyuan_core::date::Date;
 use haoyuan_core::fontdecode::{decode_font, decode_font_chars, DecoderCache, FontMap};
 use haoyuan_core::platforms::yygh114::watcher::Watcher;
@@ -53,13 +53,9 @@ fn main() {
             .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
             .unwrap_or_default()
     );
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let rt = match runtime() {
         Ok(rt) => rt,
-        Err(e) => return println!("no tokio runtime: {e}"),
+        Err(e) => return println!("{e}"),
     };
     rt.block_on(async {
         println!("\n-- first request after the release, server clock skewed (virtual clock, in-process sandbox) --");
@@ -108,24 +104,22 @@ struct RunResult {
 type SkewOf = fn(&mut Rng) -> i64;
 
 async fn release_section() -> Result<(), String> {
-    let mut d = Drive::start(&drive::scenario(), 0x114).await?;
+    let seeded = Rng::new(0x114);
+    // The bench's own choices (skews, start instants) come from a stream of their own.
+    let mut rng = seeded.fork("choices");
+    let mut d = Drive::start(&scenario(""), Units::Seeded(seeded)).await?;
     d.login().await?;
-    let clinic = d
-        .clinics("1")
-        .await?
-        .into_iter()
-        .next()
-        .ok_or("no clinic")?;
+    let clinic = d.clinic_of("1").await?;
     let configs: [(&str, SkewOf, u32); 3] = [
         ("skew +5 s, interval 60 s", |_| SKEW_MS, 60),
         (
             "skew +5…6 s, interval 60 s",
-            |r| SKEW_MS + r.below(1000) as i64,
+            |r| SKEW_MS + r.range(0, 1000) as i64,
             60,
         ),
         (
             "skew +5…6 s, interval 15 s",
-            |r| SKEW_MS + r.below(1000) as i64,
+            |r| SKEW_MS + r.range(0, 1000) as i64,
             15,
         ),
     ];
@@ -133,9 +127,9 @@ async fn release_section() -> Result<(), String> {
         let mut results = Vec::new();
         let mut failures = Vec::new();
         for run in 0..RUNS {
-            let skew = skew_of(&mut d.rng);
+            let skew = skew_of(&mut rng);
             let id = format!("c{c}r{run}");
-            match release_run(&mut d, &clinic, skew, interval, &id).await {
+            match release_run(&mut d, &mut rng, &clinic, skew, interval, &id).await {
                 Ok(r) => results.push(r),
                 Err(e) => failures.push(e),
             }
@@ -147,6 +141,7 @@ async fn release_section() -> Result<(), String> {
 
 async fn release_run(
     d: &mut Drive,
+    rng: &mut Rng,
     clinic: &(String, String),
     skew: i64,
     interval: u32,
@@ -155,18 +150,19 @@ async fn release_run(
     d.sb.shared.clock.set_skew(skew);
     // The next Beijing day, 08:00 server time plus 0–5 min at any millisecond.
     let day0 = beijing_day_start(d.server_now()) + DAY_MS;
-    let start = day0 + 8 * HOUR_MS + d.rng.below(5 * MIN_MS as u64) as i64;
+    let start = day0 + 8 * HOUR_MS + rng.range(0, 5 * MIN_MS as u64) as i64;
     d.set_server_time(start)?;
     let release = day0 + RELEASE_MIN * MIN_MS;
     let target = d.server_today().add_days(7);
     d.clear_log();
     d.events.clear();
-    d.polls.clear();
-    d.burst_sends.clear();
+    d.sent.clear();
     let w = watch(run, clinic, target, target, "book", interval)?;
     let mut watcher = Watcher::new(d.site(), &w).map_err(|e| e.to_string())?;
-    let last = d.run(&mut watcher, 10_000, release + 2 * MIN_MS).await;
-    let booked = d.events.iter().any(|k| k == "booked");
+    let last = d
+        .run_until(&mut watcher, 10_000, release + 2 * MIN_MS)
+        .await;
+    let booked = d.event("booked").is_some();
     let reqs: Vec<_> = d
         .requests()
         .into_iter()
@@ -179,16 +175,17 @@ async fn release_run(
         .filter(|&t| t >= release)
         .min()
         .ok_or_else(|| format!("run {run}: no poll after the release (last action {last:?})"))?;
-    let burst_polls = bursts(&d.polls).first().copied().unwrap_or(0);
+    let burst_polls = bursts(&d.sent).first().copied().unwrap_or(0);
     // The watcher's clock estimate when the first burst poll at or after the release
     // (server time) left: the aimed one, normally.
-    let (_, est, true_offset) = d
-        .burst_sends
-        .iter()
-        .find(|(server, _, _)| *server >= release)
-        .copied()
+    let aimed = poll_sends(&d.sent)
+        .filter(|s| matches!(s.reason, Reason::Burst { .. }))
+        .find(|s| s.server_ms >= release)
         .ok_or_else(|| format!("run {run}: no burst poll after the release"))?;
-    let est = est.ok_or("no clock estimate at the aimed poll")?;
+    let est = aimed
+        .estimate
+        .ok_or("no clock estimate at the aimed poll")?;
+    let true_offset = aimed.server_ms - aimed.at_ms;
     Ok(RunResult {
         late_ms: first_after - release,
         booked,
@@ -198,14 +195,20 @@ async fn release_run(
     })
 }
 
+/// The polls (`product/list` or `product/detail`) among the requests sent.
+fn poll_sends(sent: &[Sent]) -> impl Iterator<Item = &Sent> {
+    sent.iter()
+        .filter(|s| s.purpose == "product_list" || s.purpose == "product_detail")
+}
+
 /// The number of polls of each release burst, in order.
-fn bursts(polls: &[(Reason, i64)]) -> Vec<usize> {
+fn bursts(sent: &[Sent]) -> Vec<usize> {
     let mut out: Vec<(i64, usize)> = Vec::new();
-    for (r, _) in polls {
-        if let Reason::Burst { release_server_ms } = r {
-            match out.iter_mut().find(|(k, _)| k == release_server_ms) {
+    for s in poll_sends(sent) {
+        if let Reason::Burst { release_server_ms } = s.reason {
+            match out.iter_mut().find(|(k, _)| *k == release_server_ms) {
                 Some(e) => e.1 += 1,
-                None => out.push((*release_server_ms, 1)),
+                None => out.push((release_server_ms, 1)),
             }
         }
     }
@@ -261,28 +264,25 @@ fn report_release(name: &str, results: &[RunResult], failures: &[String]) {
 
 async fn pace_section() -> Result<(), String> {
     for interval in [60u32, 15] {
-        let mut d = Drive::start(&drive::scenario(), 0x9ace + u64::from(interval)).await?;
+        let seeded = Rng::new(0x9ace + u64::from(interval));
+        let mut rng = seeded.fork("choices");
+        let mut d = Drive::start(&scenario(""), Units::Seeded(seeded)).await?;
         d.sb.shared.clock.set_skew(SKEW_MS);
         d.login().await?;
-        let clinic = d
-            .clinics("1")
-            .await?
-            .into_iter()
-            .next()
-            .ok_or("no clinic")?;
+        let clinic = d.clinic_of("1").await?;
         // Start just after a release (08:31 server time), watch a day that stays closed.
         let day0 = beijing_day_start(d.server_now()) + DAY_MS;
-        let start = day0 + (RELEASE_MIN + 1) * MIN_MS + d.rng.below(1000) as i64;
+        let start = day0 + (RELEASE_MIN + 1) * MIN_MS + rng.range(0, 1000) as i64;
         d.set_server_time(start)?;
         let target = Date::from_unix_ms(start, BEIJING_OFFSET_MIN).add_days(20);
         d.clear_log();
-        d.polls.clear();
+        d.sent.clear();
         let w = watch("pace", &clinic, target, target, "notify", interval)?;
         let mut watcher = Watcher::new(d.site(), &w).map_err(|e| e.to_string())?;
         let r1 = day0 + DAY_MS + RELEASE_MIN * MIN_MS;
         let r2 = r1 + DAY_MS;
         let end = r2 + 30_000;
-        let last = d.run(&mut watcher, 200_000, end).await;
+        let last = d.run_until(&mut watcher, 200_000, end).await;
         if d.server_now() < end {
             return Err(format!("the watch ended early: {last:?}"));
         }
@@ -312,8 +312,9 @@ async fn pace_section() -> Result<(), String> {
             (r1 + b_hi, r2 - 30 * MIN_MS),
         ]);
         let near = per_hour(&[(r1 - 30 * MIN_MS, r1 - b_lo), (r2 - 30 * MIN_MS, r2 - b_lo)]);
-        let burst_sizes = bursts(&d.polls);
-        let by_reason = |want: fn(&Reason) -> bool| d.polls.iter().filter(|(r, _)| want(r)).count();
+        let burst_sizes = bursts(&d.sent);
+        let by_reason =
+            |want: fn(&Reason) -> bool| poll_sends(&d.sent).filter(|s| want(&s.reason)).count();
         let (slow, normal, burst) = (
             by_reason(|r| matches!(r, Reason::SlowFar)),
             by_reason(|r| matches!(r, Reason::Normal)),
