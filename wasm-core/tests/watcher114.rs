@@ -52,6 +52,23 @@ fn books_the_slot_released_at_open_time_once_with_a_skewed_server_clock() {
         assert!(d.event("slot_seen").is_some());
         assert_eq!(d.orders().await.len(), 1, "exactly one order");
         assert_eq!(d.intents.begun, 1);
+        // The account was read ahead: from the detail that found the slot, only
+        // product/confirm stands between it and the order.
+        let purposes: Vec<&str> = d.sent.iter().map(|s| s.purpose.as_str()).collect();
+        let detail = purposes
+            .iter()
+            .rposition(|p| *p == "product_detail")
+            .expect("a detail");
+        assert_eq!(
+            &purposes[detail + 1..],
+            ["booking", "order_save", "booking"],
+            "{purposes:?}"
+        );
+        assert_eq!(
+            purposes.iter().filter(|p| **p == "account").count(),
+            2,
+            "{purposes:?}"
+        );
 
         // The first detail request after 08:30 server time came soon after it.
         let server_release = {

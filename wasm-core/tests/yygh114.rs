@@ -1138,6 +1138,30 @@ fn the_patient_and_card_are_chosen_as_asked() {
         ..PatientChoice::default()
     });
     assert_eq!(failed(&s).0, FailReason::NoPatient);
+    // The card's tail is compared by characters: a person's non-ASCII text is no panic.
+    let s = run(PatientChoice {
+        card_no: "黄贺12".into(),
+        ..PatientChoice::default()
+    });
+    assert_eq!(failed(&s).0, FailReason::NoPatient);
+}
+
+#[test]
+fn an_account_read_ahead_goes_from_confirm_straight_to_the_order() {
+    use haoyuan_core::platforms::yygh114::booking::pick_patient;
+    let patients = parse_patient_list(&fx!("patient_list.json")).unwrap();
+    let (patient, card) = pick_patient(&patients, &PatientChoice::default()).unwrap();
+    let detail = parse_product_detail(&site(), &fx!("product_detail.json")).unwrap();
+    let mut b = Booking::new(site(), plan(Filters::default())).with_account(patient, card.clone());
+    let s = b.start_with_detail(1, detail, &[]).unwrap();
+    assert!(sent(&s).url.contains("/web/product/confirm"));
+    let s = b.feed(2, &fx!("product_confirm.json")).unwrap();
+    assert!(
+        sent(&s).url.contains("/web/order/save"),
+        "no real-name or patient request: {s:?}"
+    );
+    assert!(b.order_save_sent());
+    assert_eq!(json_body(sent(&s))["cardNo"], card.card_no);
 }
 
 /// A booking of the SMS scenario, advanced to the order SMS request.

@@ -224,6 +224,14 @@ impl Booking {
         }
     }
 
+    /// Books for this patient and card, already read from the account (and the account
+    /// already known to have passed real-name verification): after `product/confirm`
+    /// the order goes out without asking `real-name/status` and `patient/list` again.
+    pub fn with_account(mut self, patient: Patient, card: Card) -> Booking {
+        self.patient = Some((patient, card));
+        self
+    }
+
     /// Where the machine is.
     pub fn stage(&self) -> Stage {
         self.stage
@@ -805,7 +813,18 @@ fn has_slot_over_fee(detail: &DayDetail, filters: &Filters, decoded: &[Decoded])
 }
 
 /// The patient and card to book with.
-fn pick_patient(list: &[Patient], want: &PatientChoice) -> Result<(Patient, Card), String> {
+/// Whether two card numbers (either possibly masked) end in the same last four
+/// characters (characters, not bytes: the watch's text is the person's).
+fn same_tail(a: &str, b: &str) -> bool {
+    let tail = |s: &str| -> Vec<char> {
+        let c: Vec<char> = s.chars().collect();
+        c[c.len().saturating_sub(4)..].to_vec()
+    };
+    b.chars().count() >= 4 && tail(a) == tail(b)
+}
+
+/// The patient and card of the account that `want` names (the first when unnamed).
+pub fn pick_patient(list: &[Patient], want: &PatientChoice) -> Result<(Patient, Card), String> {
     let name = want.name.trim();
     let patient = if name.is_empty() {
         list.first()
@@ -822,9 +841,7 @@ fn pick_patient(list: &[Patient], want: &PatientChoice) -> Result<(Patient, Card
         .iter()
         .find(|c| {
             (card_type.is_empty() || c.card_type == card_type)
-                && (card_no.is_empty()
-                    || c.card_no == card_no
-                    || (card_no.len() >= 4 && c.card_no.ends_with(&card_no[card_no.len() - 4..])))
+                && (card_no.is_empty() || c.card_no == card_no || same_tail(&c.card_no, card_no))
         })
         .ok_or_else(|| {
             if card_type.is_empty() && card_no.is_empty() {

@@ -25,10 +25,13 @@
 //! Events for the host's history come out of [`Watcher::take_events`].
 
 use super::booking::{
-    choose, Booked, Booking, BookingOutcome, DecodeItem, Decoded, FailReason, PatientChoice, Plan,
-    Stage,
+    choose, pick_patient, Booked, Booking, BookingOutcome, DecodeItem, Decoded, FailReason,
+    PatientChoice, Plan, Stage,
 };
-use super::model::{parse_hospital_detail, parse_product_detail, parse_product_list, DayDetail};
+use super::model::{
+    parse_hospital_detail, parse_patient_list, parse_product_detail, parse_product_list,
+    parse_real_name_status, Card, DayDetail, Patient,
+};
 use super::{ApiError, ClinicRef, Error, Prompt, Site, Step};
 use crate::clock::ServerClock;
 use crate::date::Date;
@@ -106,6 +109,10 @@ enum Phase {
     Idle,
     /// Waiting for `hospital/detail` (the release time).
     Hospital,
+    /// Waiting for `user/real-name/status` (read ahead in book mode).
+    RealName,
+    /// Waiting for `patient/list` (read ahead in book mode).
+    Patients,
     /// Waiting for `product/list` of `week`; `open` holds the open days so far.
     Calendar {
         week: u32,
@@ -170,6 +177,10 @@ pub struct Watcher {
     detail_at_ms: Option<i64>,
     /// Whether the hospital's release time was asked for.
     hospital_asked: bool,
+    /// Book mode: whether the account was read ahead, and the patient and card found,
+    /// so that a booking goes from `product/confirm` straight to `order/save`.
+    account_asked: bool,
+    account: Option<(Patient, Card)>,
 }
 
 impl Watcher {
@@ -218,6 +229,8 @@ impl Watcher {
             last_error: None,
             detail_at_ms: None,
             hospital_asked: false,
+            account_asked: false,
+            account: None,
         })
     }
 
@@ -277,6 +290,13 @@ impl Watcher {
             self.phase = Phase::Hospital;
             let req = self.site.hospital_detail(now_ms, &self.clinic.hos_code);
             return self.send(now_ms, req, "hospital_detail");
+        }
+        if self.mode == Mode::Book && !self.account_asked {
+            // Read ahead, once per session: every request saved in the race counts.
+            self.account_asked = true;
+            self.phase = Phase::RealName;
+            let req = self.site.real_name_status(now_ms);
+            return self.send(now_ms, req, "account");
         }
         let plan = self.planner.next(now_ms, &self.clock, unit);
         match plan.reason {
@@ -394,6 +414,8 @@ impl Watcher {
         if matches!(self.phase, Phase::SessionLost) {
             self.phase = Phase::Idle;
             self.failing = false;
+            self.account_asked = false;
+            self.account = None;
             self.events.push(Event::new(
                 "session_restored",
                 "logged in to 114 again; watching resumes",
@@ -406,7 +428,7 @@ impl Watcher {
     /// No reply came to the last request (`detail` says why: a timeout, a reset).
     pub fn no_response(&mut self, now_ms: i64, detail: &str, unit: f64) -> Action {
         match std::mem::replace(&mut self.phase, Phase::Idle) {
-            Phase::Hospital => self.tick(now_ms, unit),
+            Phase::Hospital | Phase::RealName | Phase::Patients => self.tick(now_ms, unit),
             Phase::Calendar { .. } | Phase::Detail { .. } => {
                 if !self.failing {
                     self.failing = true;
@@ -448,6 +470,25 @@ impl Watcher {
                     }
                     Err(e) if e.is_not_logged_in() => return self.lose_session("hospital details"),
                     // Without the release time the watch still polls at its normal pace.
+                    Err(_) => {}
+                }
+                self.tick(now_ms, unit)
+            }
+            // The account read ahead: only a passed account with the watch's patient is
+            // kept; anything else is left to the booking, which asks again and says why.
+            Phase::RealName => match parse_real_name_status(resp) {
+                Ok(r) if r.passed() => {
+                    self.phase = Phase::Patients;
+                    let req = self.site.patient_list(now_ms);
+                    self.send(now_ms, req, "account")
+                }
+                Err(e) if e.is_not_logged_in() => self.lose_session("the 114 account"),
+                _ => self.tick(now_ms, unit),
+            },
+            Phase::Patients => {
+                match parse_patient_list(resp) {
+                    Ok(list) => self.account = pick_patient(&list, &self.patient).ok(),
+                    Err(e) if e.is_not_logged_in() => return self.lose_session("the 114 account"),
                     Err(_) => {}
                 }
                 self.tick(now_ms, unit)
@@ -702,6 +743,9 @@ impl Watcher {
             patient: self.patient.clone(),
         };
         let mut booking = Booking::new(self.site.clone(), plan);
+        if let Some((patient, card)) = self.account.clone() {
+            booking = booking.with_account(patient, card);
+        }
         let step = booking.start_with_detail(now_ms, detail, &decoded);
         self.booking = Some(booking);
         self.booking_date = Some(date);
