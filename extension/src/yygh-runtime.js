@@ -44,9 +44,19 @@ export class YyghRuntime {
     this.nextFetchId = 1;
     this.pendingFetches = new Map();
     this.syncing = null;
+    this.accountPacer = null;
     /** Measured in the browser: product/detail reply received → order/save handed to fetch. */
     this.timings = [];
     this.requestCounts = { page: 0, worker: 0 };
+  }
+
+  /**
+   * The pacer of the one 114 account (the browser's login): its polls, across watches,
+   * keep apart. Made on first use, once the wasm module is loaded.
+   */
+  get pacer() {
+    this.accountPacer ??= new this.core.AccountPacer();
+    return this.accountPacer;
   }
 
   // ---- the 114 tabs -------------------------------------------------------------------
@@ -283,6 +293,13 @@ class WatchRunner {
           this.state = a.purpose === 'order_save' ? 'ordering' : a.purpose === 'booking' ? 'booking' : 'polling';
           if (a.purpose === 'order_save' && this.lastDetailAt) {
             this.rt.timings.push({ watch_id: this.watch.id, detail_to_order_ms: performance.now() - this.lastDetailAt });
+          }
+          if (a.paced) {
+            // What starts a poll waits its turn behind the account's other watches (the
+            // rest of a poll and a booking under way go at once: the core says which).
+            const at = this.rt.pacer.reserve(Date.now());
+            if (at > Date.now()) await this.sleepUntil(at);
+            if (this.stopped) break;
           }
           try {
             const resp = await this.rt.fetchVia(a.request, a.purpose);

@@ -31,42 +31,12 @@ import {
   tempDir,
   waitFor,
 } from './lib/env.mjs';
-import { Session, findGeckodriver, startGeckodriver } from './lib/webdriver.mjs';
+import { Session, findGeckodriver, firefoxPrefs, startGeckodriver } from './lib/webdriver.mjs';
 import { startHost } from './lib/host-frames.mjs';
 
 const EXTENSION_DIR = distDir('firefox');
 const HOST_BIN = hostBinary();
 const FIREFOX_BIN = process.env.FIREFOX_BIN ?? '/usr/bin/firefox-esr';
-
-/** Prefs for a quiet, deterministic test profile. */
-function firefoxPrefs(uuid) {
-  return {
-    // moz-extension://<uuid>/ is chosen by us, not at random at install time.
-    'extensions.webextensions.uuids': JSON.stringify({ [ADDON_ID]: uuid }),
-    // No telemetry, no update checks, no background network chatter.
-    'datareporting.policy.dataSubmissionEnabled': false,
-    'datareporting.healthreport.uploadEnabled': false,
-    'toolkit.telemetry.enabled': false,
-    'toolkit.telemetry.unified': false,
-    'toolkit.telemetry.archive.enabled': false,
-    'app.update.disabledForTesting': true,
-    'app.update.auto': false,
-    'extensions.update.enabled': false,
-    'extensions.getAddons.cache.enabled': false,
-    'browser.shell.checkDefaultBrowser': false,
-    'browser.startup.homepage_override.mstone': 'ignore',
-    'browser.safebrowsing.malware.enabled': false,
-    'browser.safebrowsing.phishing.enabled': false,
-    'browser.safebrowsing.downloads.enabled': false,
-    'browser.safebrowsing.blockedURIs.enabled': false,
-    'network.captive-portal-service.enabled': false,
-    'network.connectivity-service.enabled': false,
-    'services.settings.server': 'http://127.0.0.1:9/v1',
-    'messaging-system.rsexperimentloader.enabled': false,
-    'browser.newtabpage.enabled': false,
-    'browser.aboutwelcome.enabled': false,
-  };
-}
 
 /** The version `haoyuan-host --version` prints ("haoyuan-host 0.1.0" → "0.1.0"). */
 function hostVersion() {

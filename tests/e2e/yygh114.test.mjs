@@ -162,6 +162,26 @@ describe('114yygh in the browser', () => {
       assert.equal(kinds.filter((k) => k === 'booked').length, 1, kinds.join());
     }));
 
+  test('three watches of one account: their requests never go out within a second of each other', { timeout: TIMEOUT }, () =>
+    withWorld({ secondsToRelease: 900 }, async (w) => {
+      const page = await signIn(w);
+      const first = await addWatch(w, page, { mode: 'notify', interval: 15, label: 'pace 1' });
+      const since = (await siteRequests(w, '/web/')).length;
+      // Two more, stored at the same moment: without the account's pacer their first
+      // requests would leave together.
+      const more = await Promise.all(
+        [2, 3].map((n) => {
+          const { id, created_at, updated_at, ...rest } = first;
+          return extensionRequest(page, 'watch_put', { watch: { ...rest, id: '', label: `pace ${n}` } });
+        }),
+      );
+      for (const r of more) assert.ok(r.ok, JSON.stringify(r.error));
+      await waitFor(async () => (await siteRequests(w, '/web/')).length >= since + 8, { timeoutMs: 60_000, what: 'the three watches at work' });
+      const reqs = (await siteRequests(w, '/web/')).slice(since).filter((r) => !r.path.startsWith('/web/font/'));
+      const gaps = reqs.slice(1).map((r, i) => r.at - reqs[i].at);
+      assert.ok(Math.min(...gaps) >= 950, `gaps between the account's requests: ${gaps.join(', ')} ms`);
+    }));
+
   test('two 114 tabs open: the polls leave from one tab, at one watch\'s pace', { timeout: TIMEOUT }, () =>
     withWorld({ secondsToRelease: 900 }, async (w) => {
       const page = await signIn(w);

@@ -254,3 +254,27 @@ impl YyghWatcher {
             .unwrap_or_else(|_| "null".into())
     }
 }
+
+/// Spaces the requests of one account across all its watches (see `schedule::AccountPacer`).
+#[wasm_bindgen]
+pub struct AccountPacer(crate::schedule::AccountPacer);
+
+#[wasm_bindgen]
+impl AccountPacer {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> AccountPacer {
+        AccountPacer(crate::schedule::AccountPacer::new())
+    }
+
+    /// Reserves the earliest moment at or after `wanted_ms` (local Unix ms) a request of
+    /// this account may go, and returns it.
+    pub fn reserve(&mut self, wanted_ms: f64) -> f64 {
+        self.0.reserve(wanted_ms as i64) as f64
+    }
+}
+
+impl Default for AccountPacer {
+    fn default() -> Self {
+        AccountPacer::new()
+    }
+}

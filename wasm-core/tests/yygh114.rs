@@ -1456,6 +1456,10 @@ fn a_watcher_over_a_recorded_intent_never_books() {
     let v: Value = serde_json::from_str(&action_json(&mut w, a)).unwrap();
     assert_eq!(v["action"], "send", "{v}");
     assert_eq!(v["purpose"], "hospital_detail");
+    assert_eq!(
+        v["paced"], true,
+        "what starts something new waits behind the account's other watches"
+    );
     // A watch of another platform is refused in words.
     let mut rail: Value = serde_json::from_str(&watch).unwrap();
     rail["target"] =

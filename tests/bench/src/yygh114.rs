@@ -360,7 +360,9 @@ impl Drive {
                     self.advance(at_ms - self.now());
                     w.tick(self.now(), u)
                 }
-                Action::Send { request, purpose } => {
+                Action::Send {
+                    request, purpose, ..
+                } => {
                     if request.url.contains("/web/product/confirm") {
                         self.advance(self.delay_before_confirm_ms);
                     }

@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from './env.mjs';
+import { FIREFOX_ADDON_ID, waitFor } from './env.mjs';
 
 export { waitFor };
 
@@ -109,6 +109,36 @@ export async function startGeckodriver({ binary = findGeckodriver(), env = proce
     throw e;
   }
   return { url, port, pid: child.pid, stop, log: () => output };
+}
+
+/** Prefs for a quiet, deterministic test profile (`uuid`: the add-on's moz-extension:// host). */
+export function firefoxPrefs(uuid) {
+  return {
+    // moz-extension://<uuid>/ is chosen by us, not at random at install time.
+    'extensions.webextensions.uuids': JSON.stringify({ [FIREFOX_ADDON_ID]: uuid }),
+    // No telemetry, no update checks, no background network chatter.
+    'datareporting.policy.dataSubmissionEnabled': false,
+    'datareporting.healthreport.uploadEnabled': false,
+    'toolkit.telemetry.enabled': false,
+    'toolkit.telemetry.unified': false,
+    'toolkit.telemetry.archive.enabled': false,
+    'app.update.disabledForTesting': true,
+    'app.update.auto': false,
+    'extensions.update.enabled': false,
+    'extensions.getAddons.cache.enabled': false,
+    'browser.shell.checkDefaultBrowser': false,
+    'browser.startup.homepage_override.mstone': 'ignore',
+    'browser.safebrowsing.malware.enabled': false,
+    'browser.safebrowsing.phishing.enabled': false,
+    'browser.safebrowsing.downloads.enabled': false,
+    'browser.safebrowsing.blockedURIs.enabled': false,
+    'network.captive-portal-service.enabled': false,
+    'network.connectivity-service.enabled': false,
+    'services.settings.server': 'http://127.0.0.1:9/v1',
+    'messaging-system.rsexperimentloader.enabled': false,
+    'browser.newtabpage.enabled': false,
+    'browser.aboutwelcome.enabled': false,
+  };
 }
 
 /** One WebDriver session. */

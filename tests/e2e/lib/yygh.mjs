@@ -36,18 +36,7 @@ export async function startWorld({ secondsToRelease = 30, skewMs = 0, scenario =
   try {
     w.sandbox = await startSandbox({ scenario });
     w.base = w.sandbox.urls['114yygh'];
-    // Server time: the next 08:30 Beijing that lies ahead of the sandbox's clock, minus
-    // `secondsToRelease` (always forward: the sandbox's releases and competitors follow
-    // its clock from the moment it was loaded).
-    const now = Date.now();
-    const clock = await w.sandbox.admin('/clock');
-    const today0 = Math.floor((clock.now_ms + BEIJING_MS) / DAY_MS) * DAY_MS - BEIJING_MS;
-    w.releaseServerMs = today0 + (HOSPITAL.openTime[0] * 60 + HOSPITAL.openTime[1]) * 60_000;
-    if (w.releaseServerMs - secondsToRelease * 1000 < clock.now_ms + 5_000) w.releaseServerMs += DAY_MS;
-    const wantServerNow = w.releaseServerMs - secondsToRelease * 1000;
-    await w.sandbox.admin('/clock', { advance_ms: wantServerNow - clock.now_ms - skewMs, skew_ms: skewMs });
-    w.serverOffsetMs = wantServerNow - now; // server − local, at start
-    w.targetDate = beijingDate(w.releaseServerMs + HOSPITAL.range * DAY_MS);
+    Object.assign(w, await setClockBeforeRelease(w.sandbox, { secondsToRelease, skewMs }));
     if (email) w.smtp = await startSmtpServer();
 
     registerHostForChromium(w.profile);
@@ -59,6 +48,28 @@ export async function startWorld({ secondsToRelease = 30, skewMs = 0, scenario =
     throw e;
   }
   return w;
+}
+
+/**
+ * Sets the sandbox clock so that the demo hospital's next 08:30 release (Beijing) is
+ * `secondsToRelease` ahead of server time (always forward: the sandbox's releases and
+ * competitors follow its clock from the moment it was loaded); `skewMs` makes the
+ * server's clock run that far from ours on top. Resolves to {releaseServerMs,
+ * serverOffsetMs (server − local, now), targetDate (the day that release opens)}.
+ */
+export async function setClockBeforeRelease(sandbox, { secondsToRelease, skewMs = 0 }) {
+  const now = Date.now();
+  const clock = await sandbox.admin('/clock');
+  const today0 = Math.floor((clock.now_ms + BEIJING_MS) / DAY_MS) * DAY_MS - BEIJING_MS;
+  let releaseServerMs = today0 + (HOSPITAL.openTime[0] * 60 + HOSPITAL.openTime[1]) * 60_000;
+  if (releaseServerMs - secondsToRelease * 1000 < clock.now_ms + 5_000) releaseServerMs += DAY_MS;
+  const wantServerNow = releaseServerMs - secondsToRelease * 1000;
+  await sandbox.admin('/clock', { advance_ms: wantServerNow - clock.now_ms - skewMs, skew_ms: skewMs });
+  return {
+    releaseServerMs,
+    serverOffsetMs: wantServerNow - now,
+    targetDate: beijingDate(releaseServerMs + HOSPITAL.range * DAY_MS),
+  };
 }
 
 /** Options page: base URLs → sandbox; email → the local SMTP server. */

@@ -55,9 +55,14 @@ pub enum Action {
     Wait { at_ms: i64, reason: Reason },
     /// Send this with the user's cookies; then [`Watcher::feed`] or
     /// [`Watcher::no_response`]. `purpose` names the step (for logs and timings).
+    /// `paced`: the request starts something new (a poll, a read of the account) and
+    /// waits its turn behind the account's other watches (an `AccountPacer`); the rest
+    /// of a poll and a booking under way go at once.
     Send {
         request: HttpRequest,
         purpose: String,
+        #[serde(default)]
+        paced: bool,
     },
     /// Fetch this font (a plain GET) and give it to [`Watcher::font`].
     FetchFont { url: String },
@@ -264,7 +269,17 @@ impl Watcher {
         Action::Send {
             request,
             purpose: purpose.into(),
+            paced: false,
         }
+    }
+
+    /// [`Watcher::send`] of a request that starts something new (see [`Action::Send`]).
+    fn send_paced(&mut self, now_ms: i64, request: HttpRequest, purpose: &str) -> Action {
+        let mut a = self.send(now_ms, request, purpose);
+        if let Action::Send { paced, .. } = &mut a {
+            *paced = true;
+        }
+        a
     }
 
     /// The next thing to do at local time `now_ms` (`unit`: a random number in [0, 1)).
@@ -289,14 +304,14 @@ impl Watcher {
             self.hospital_asked = true;
             self.phase = Phase::Hospital;
             let req = self.site.hospital_detail(now_ms, &self.clinic.hos_code);
-            return self.send(now_ms, req, "hospital_detail");
+            return self.send_paced(now_ms, req, "hospital_detail");
         }
         if self.mode == Mode::Book && !self.account_asked {
             // Read ahead, once per session: every request saved in the race counts.
             self.account_asked = true;
             self.phase = Phase::RealName;
             let req = self.site.real_name_status(now_ms);
-            return self.send(now_ms, req, "account");
+            return self.send_paced(now_ms, req, "account");
         }
         let plan = self.planner.next(now_ms, &self.clock, unit);
         match plan.reason {
@@ -329,14 +344,14 @@ impl Watcher {
                 rest: Vec::new(),
             };
             let req = self.site.product_detail(now_ms, &self.clinic, date);
-            return self.send(now_ms, req, "product_detail");
+            return self.send_paced(now_ms, req, "product_detail");
         }
         self.phase = Phase::Calendar {
             week: 1,
             open: Vec::new(),
         };
         let req = self.site.product_list(now_ms, &self.clinic, 1);
-        self.send(now_ms, req, "product_list")
+        self.send_paced(now_ms, req, "product_list")
     }
 
     /// The poll ended; back to waiting.
