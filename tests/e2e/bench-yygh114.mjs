@@ -4,12 +4,12 @@
 // Run after scripts/build.sh:  node tests/e2e/bench-yygh114.mjs   (BENCH_N=40 by default;
 // the harness starts target/debug/haoyuan-host unless HAOYUAN_HOST_BIN names another,
 // e.g. HAOYUAN_HOST_BIN=$PWD/target/release/haoyuan-host after
-// `cargo build --release -p haoyuan-host`). About 1.5 min; samples and the sandbox's
+// `cargo build --release -p haoyuan-host`). About 3.5 min; samples and the sandbox's
 // request log are written to target/bench/yygh114-browser.json.
 //
 // Method. One world (tests/e2e/lib/yygh.mjs): the built sandbox with the scenario
 // tests/bench/yygh114-browser.yaml, Debian Chromium with dist/chrome and the real host.
-// Signed in once through the popup. Then, every BENCH_SPACING_MS (1.5 s), one book-mode
+// Signed in once through the popup. Then, every BENCH_SPACING_MS (4 s), one book-mode
 // watch is added (`watch_put` through the extension's own host connection, as the popup
 // does after checking its form) on a clinic of hospital 1 and a day beyond the daily
 // booking range — each watch a different (clinic, day), at the platform's floor interval
@@ -25,8 +25,9 @@
 // requests to the sandbox before order/save). The bench reads those numbers and prints
 // p50/p99/max against the 150 ms target (each watch's first entry is its sample).
 //
-// Honest limits: ~12 watches of one account run at once (the scenario turns the
-// sandbox's per-session rate limit off for that; the real site would throttle it), so
+// Honest limits: ~5 watches of one account run at once (one every 4 s, so that their
+// polls fit the runtime's per-account spacing of 1 s; the scenario turns the sandbox's
+// per-session rate limit off, which the real site would not), so
 // some bookings overlap with other watches' polls or bookings in the same worker and
 // host — this makes the figure a little pessimistic, not optimistic. The sandbox is on
 // loopback: real network latency to 114yygh.com is not in the figure, and the booking
@@ -44,7 +45,7 @@ import { extensionRequest } from './lib/chromium.mjs';
 import { HOSPITAL, beijingDate, runtimeState, serverNow, signIn, siteOrders, startWorld, stopWorld } from './lib/yygh.mjs';
 
 const N = Number(process.env.BENCH_N ?? 40);
-const SPACING_MS = Number(process.env.BENCH_SPACING_MS ?? 1500);
+const SPACING_MS = Number(process.env.BENCH_SPACING_MS ?? 4000);
 const TARGET_MS = 150;
 const INTERVAL_S = 15;
 const DAY_MS = 86_400_000;
@@ -147,7 +148,7 @@ async function main() {
         (async () => {
           // The runner has done its first poll (empty day) when it first waits.
           await waitFor(async () => (await runtimeState(w)).find((s) => s.watch_id === sample.id && s.state === 'waiting'), {
-            timeoutMs: 30_000,
+            timeoutMs: 60_000,
             intervalMs: 250, // light: every look runs in the worker the figure is measured in
             what: `watch ${k}'s first poll`,
           });
