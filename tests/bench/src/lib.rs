@@ -3,6 +3,7 @@
 //! [`yygh114`], the driver of the 114yygh watcher against the sandbox that the `yygh114`
 //! bench and `wasm-core/tests/watcher114.rs` both use.
 
+pub mod fontsets;
 pub mod yygh114;
 
 use haoyuan_core::protocol::{request_json, Request};

@@ -25,6 +25,9 @@
 //!
 //! It prints; it never fails a build.
 
+use haoyuan_bench::fontsets::{
+    DEBIAN_ITALIC, DEBIAN_UNSEEN, REFERENCE_TYPEFACES, UNSEEN_TYPEFACES,
+};
 use haoyuan_bench::yygh114::{
     beijing_day_start, runtime, scenario, watch, Drive, Rng, Sent, Units, DAY_MS,
 };
@@ -406,63 +409,7 @@ fn us(d: Duration) -> String {
 // ---- 4. accuracy -------------------------------------------------------------------------
 
 const SYMBOLS: [char; 11] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '.'];
-/// Sandbox typefaces whose outlines the reference table was not built from (the
-/// references are DejaVu Sans, DejaVu Sans Mono, Liberation Serif, Liberation Sans Bold;
-/// see wasm-core/src/fontdecode/README.md). Mirrors `wasm-core/tests/fontdecode.rs`.
-const UNSEEN_TYPEFACES: &[&str] = &[
-    "dejavu-serif",
-    "dejavu-sans-bold",
-    "liberation-sans",
-    "liberation-mono",
-];
-const REFERENCE_TYPEFACES: &[&str] = &[
-    "dejavu-sans",
-    "dejavu-sans-mono",
-    "liberation-serif",
-    "liberation-sans-bold",
-];
 const SEEDS: &[u64] = &[1, 2, 3, 7, 42, 100, 101, 102, 103, 104];
-/// Upright Debian fonts that are not reference files (as in the fontdecode test).
-const DEBIAN_UNSEEN: &[&str] = &[
-    "truetype/dejavu/DejaVuSerif.ttf",
-    "truetype/dejavu/DejaVuSerif-Bold.ttf",
-    "truetype/dejavu/DejaVuSans-Bold.ttf",
-    "truetype/dejavu/DejaVuSansCondensed.ttf",
-    "truetype/dejavu/DejaVuSans-ExtraLight.ttf",
-    "truetype/dejavu/DejaVuSansMono-Bold.ttf",
-    "truetype/liberation2/LiberationSans-Regular.ttf",
-    "truetype/liberation2/LiberationSerif-Bold.ttf",
-    "truetype/liberation2/LiberationMono-Regular.ttf",
-    "truetype/liberation2/LiberationMono-Bold.ttf",
-    "truetype/liberation/LiberationSansNarrow-Regular.ttf",
-    "truetype/noto/NotoSans-Regular.ttf",
-    "truetype/noto/NotoSans-Bold.ttf",
-    "truetype/noto/NotoSerif-Regular.ttf",
-    "truetype/noto/NotoSerif-Bold.ttf",
-    "truetype/noto/NotoSansDisplay-Regular.ttf",
-    "truetype/noto/NotoSerifDisplay-Regular.ttf",
-    "truetype/freefont/FreeSans.ttf",
-    "truetype/freefont/FreeSansBold.ttf",
-    "truetype/freefont/FreeSerif.ttf",
-    "truetype/freefont/FreeSerifBold.ttf",
-    "truetype/freefont/FreeMono.ttf",
-    "truetype/freefont/FreeMonoBold.ttf",
-    "truetype/crosextra/Carlito-Regular.ttf",
-    "truetype/crosextra/Carlito-Bold.ttf",
-    "truetype/crosextra/Caladea-Regular.ttf",
-    "truetype/crosextra/Caladea-Bold.ttf",
-    "opentype/urw-base35/NimbusSans-Regular.otf",
-    "opentype/urw-base35/NimbusSans-Bold.otf",
-    "opentype/urw-base35/NimbusSansNarrow-Regular.otf",
-    "opentype/urw-base35/NimbusRoman-Regular.otf",
-    "opentype/urw-base35/NimbusRoman-Bold.otf",
-    "opentype/urw-base35/NimbusMonoPS-Regular.otf",
-    "opentype/urw-base35/C059-Roman.otf",
-    "opentype/urw-base35/P052-Roman.otf",
-    "opentype/urw-base35/URWBookman-Light.otf",
-    "opentype/urw-base35/URWGothic-Book.otf",
-    "opentype/urw-base35/URWGothic-Demi.otf",
-];
 
 #[derive(Default, Clone, Copy)]
 struct Tally {
@@ -505,14 +452,6 @@ fn score(map: &FontMap, truth: impl Fn(char) -> Option<char>) -> Tally {
     }
     t
 }
-
-/// Italic and oblique Debian fonts: reported, not in the figure (the references are upright).
-const DEBIAN_ITALIC: &[&str] = &[
-    "truetype/dejavu/DejaVuSerif-Italic.ttf",
-    "truetype/liberation2/LiberationSans-Italic.ttf",
-    "truetype/noto/NotoSerif-Italic.ttf",
-    "truetype/freefont/FreeSerifItalic.ttf",
-];
 
 /// Each symbol of one typeface counted once: correct only if every generated font of it
 /// decodes it right, wrong if any decodes it wrong (the decoder sees the same outline
