@@ -2,4 +2,5 @@
 //! [`crate::http::HttpResponse`]s, and drives multi-step flows as step machines whose
 //! steps are "send this", "ask the person this" or "done".
 
+pub mod rail12306;
 pub mod yygh114;

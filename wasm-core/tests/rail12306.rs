@@ -1,0 +1,110 @@
+//! The 12306 adapter: `station_name.js` in both record formats (a hand-made fixture in
+//! `tests/fixtures/rail12306/` and the sandbox's generated file of thousands of stations).
+
+use haoyuan_core::platforms::rail12306::stations::{parse_station_names, StationsError};
+
+const FIXTURE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/rail12306/station_name.js"
+));
+
+fn names(found: &[&haoyuan_core::platforms::rail12306::stations::Station]) -> Vec<String> {
+    found.iter().map(|s| s.name.clone()).collect()
+}
+
+#[test]
+fn both_record_formats_are_read_and_a_broken_record_is_skipped() {
+    let st = parse_station_names(FIXTURE).unwrap();
+    assert_eq!(st.stations.len(), 7);
+    assert_eq!(st.skipped, 1);
+    let old = st.by_telecode("VAP").unwrap();
+    assert_eq!(
+        (
+            old.name.as_str(),
+            old.pinyin.as_str(),
+            old.abbr.as_str(),
+            old.city.as_deref()
+        ),
+        ("北京北", "beijingbei", "bjb", None)
+    );
+    let new = st.by_telecode("AOH").unwrap();
+    assert_eq!(
+        (new.name.as_str(), new.abbr.as_str(), new.city.as_deref()),
+        ("上海虹桥", "shhq", Some("上海"))
+    );
+}
+
+#[test]
+fn search_by_chinese_name_pinyin_abbreviation_telecode_and_city() {
+    let st = parse_station_names(FIXTURE).unwrap();
+    assert_eq!(
+        names(&st.search("北京", 10)),
+        ["北京", "北京北", "北京东", "北京南"],
+        "exact first, then shorter names"
+    );
+    assert_eq!(names(&st.search("shhq", 5)), ["上海虹桥"]);
+    assert_eq!(
+        names(&st.search("BeiJingNan", 5)),
+        ["北京南"],
+        "pinyin, any case"
+    );
+    assert_eq!(names(&st.search("vnp", 5)), ["北京南"], "telecode");
+    assert_eq!(names(&st.search("虹桥", 5)), ["上海虹桥"], "part of a name");
+    assert_eq!(
+        names(&st.search("bj", 2)),
+        ["北京", "北京北"],
+        "abbreviations, limited"
+    );
+    assert_eq!(names(&st.search(" gz ", 5)), ["广州南"]);
+    assert!(st.search("", 5).is_empty());
+    assert!(st.search("拉萨", 5).is_empty());
+}
+
+#[test]
+fn a_changed_file_is_a_plain_error() {
+    assert_eq!(
+        parse_station_names("var something_else = 1;"),
+        Err(StationsError::NoList)
+    );
+    assert_eq!(
+        parse_station_names("var station_names ='';"),
+        Err(StationsError::Empty)
+    );
+    let e =
+        parse_station_names("var station_names ='@a b c@d e f@bjb|北京北|VAP|beijingbei|bjb|0';")
+            .unwrap_err();
+    assert_eq!(
+        e,
+        StationsError::MostlyUnreadable {
+            skipped: 2,
+            total: 3
+        }
+    );
+    assert!(e.to_string().contains("2 of 3 records"), "{e}");
+}
+
+#[test]
+fn the_sandboxs_whole_file_reads_back_every_station() {
+    let rng = haoyuan_sandbox::gen::Rng::new(11);
+    let generated = haoyuan_sandbox::platforms::rail12306::stations::Stations::generate(&rng, 3000);
+    let js = std::str::from_utf8(&generated.js).unwrap();
+    let st = parse_station_names(js).unwrap();
+    assert_eq!(st.skipped, 0);
+    assert_eq!(st.stations.len(), generated.list.len());
+    for (got, want) in st.stations.iter().zip(&generated.list) {
+        assert_eq!(
+            (got.name.as_str(), got.telecode.as_str()),
+            (want.name.as_str(), want.telecode.as_str())
+        );
+    }
+    // Every station is found by its own name and abbreviation.
+    for s in st.stations.iter().step_by(97) {
+        assert_eq!(st.search(&s.name, 1)[0].telecode, s.telecode, "{s:?}");
+        assert!(
+            st.search(&s.abbr, 3000)
+                .iter()
+                .any(|x| x.telecode == s.telecode),
+            "{s:?}"
+        );
+    }
+}
