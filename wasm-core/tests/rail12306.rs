@@ -108,3 +108,87 @@ fn the_sandboxs_whole_file_reads_back_every_station() {
         );
     }
 }
+
+// ---------------------------------------------------------------- left-ticket rows
+
+use haoyuan_core::platforms::rail12306::query::{
+    parse_row, RowError, Seat, SeatKind, MIN_ROW_FIELDS,
+};
+
+const ROWS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/rail12306/query_rows.txt"
+));
+
+#[test]
+fn rows_of_every_length_from_37_fields_up_are_read_with_their_seat_cells() {
+    let rows: Vec<&str> = ROWS.lines().collect();
+    assert!(rows.iter().all(|r| r.split('|').count() >= MIN_ROW_FIELDS));
+    assert!(
+        rows[0].split('|').count() > 50,
+        "a long row (the site adds fields)"
+    );
+    assert_eq!(
+        rows[2].split('|').count(),
+        37,
+        "a row of exactly the minimum"
+    );
+
+    let g1 = parse_row(0, rows[0]).unwrap();
+    assert_eq!(
+        (g1.train_code.as_str(), g1.from.as_str(), g1.to.as_str()),
+        ("G1", "VNP", "AOH")
+    );
+    assert_eq!(
+        (g1.depart.as_str(), g1.arrive.as_str(), g1.duration.as_str()),
+        ("07:00", "11:29", "04:29")
+    );
+    assert_eq!(g1.start_train_date, "20261204");
+    assert!(g1.on_sale() && g1.houbu);
+    assert_eq!(g1.seat(SeatKind::Second), &Seat::Count(20));
+    assert_eq!(g1.seat(SeatKind::First), &Seat::Plenty);
+    assert_eq!(g1.seat(SeatKind::Business), &Seat::Count(3));
+    assert_eq!(
+        g1.seat(SeatKind::HardSeat),
+        &Seat::None,
+        "an empty cell is none"
+    );
+    assert_eq!(g1.seat_types, "OM9");
+    assert!(g1.seat(SeatKind::First).at_least(5) && !g1.seat(SeatKind::Business).at_least(4));
+
+    let k7 = parse_row(1, rows[1]).unwrap();
+    assert_eq!(k7.seat(SeatKind::SoftSleeper), &Seat::None, "无");
+    assert_eq!(k7.seat(SeatKind::Standing), &Seat::NotYet, "*");
+    assert_eq!(k7.seat(SeatKind::HardSleeper), &Seat::Count(12));
+    assert!(!k7.houbu);
+
+    let g3 = parse_row(2, rows[2]).unwrap();
+    assert!(!g3.on_sale(), "not on sale yet: {}", g3.button_text);
+    assert!(g3.button_text.contains("起售"));
+    assert_eq!(g3.seat(SeatKind::Second), &Seat::NotYet);
+    assert!(!g3.houbu, "no flag in a 37-field row");
+}
+
+#[test]
+fn a_short_row_is_refused_in_words_and_odd_cells_are_kept() {
+    let short = ROWS
+        .lines()
+        .next()
+        .unwrap()
+        .split('|')
+        .take(36)
+        .collect::<Vec<_>>()
+        .join("|");
+    let e = parse_row(4, &short).unwrap_err();
+    assert_eq!(
+        e,
+        RowError {
+            index: 4,
+            fields: 36
+        }
+    );
+    assert!(e.to_string().contains("row 4 has 36 fields"), "{e}");
+    assert_eq!(Seat::parse(" 7 "), Seat::Count(7));
+    assert_eq!(Seat::parse("0"), Seat::None);
+    assert_eq!(Seat::parse("候补"), Seat::Unknown("候补".into()));
+}

@@ -1,0 +1,193 @@
+//! The left-ticket query reply: `data.result`, a list of `|`-separated rows, and
+//! `data.map`, telecodes to station names (platforms.md has the row layout). A row
+//! shorter than [`MIN_ROW_FIELDS`] is refused with the reason; longer rows (the site adds
+//! fields at the end, up to ~56) are read. Seat cells hold a number, `有` (plenty),
+//! `无` or nothing (none) or `*` (not on sale yet); anything else is kept as
+//! [`Seat::Unknown`] rather than refused.
+
+use serde::{Deserialize, Serialize};
+
+/// The fewest fields a row may have (platforms.md: rows shorter than 37 are refused; the
+/// waitlist flag at index 37 counts as absent in a row of exactly 37).
+pub const MIN_ROW_FIELDS: usize = 37;
+
+/// The seat kinds of a row, with the index of their cell.
+pub const SEAT_CELLS: [(SeatKind, usize); 12] = [
+    (SeatKind::SuperSoftSleeper, 21),
+    (SeatKind::Other, 22),
+    (SeatKind::SoftSleeper, 23),
+    (SeatKind::SoftSeat, 24),
+    (SeatKind::Premium, 25),
+    (SeatKind::Standing, 26),
+    (SeatKind::HardSleeper, 28),
+    (SeatKind::HardSeat, 29),
+    (SeatKind::Second, 30),
+    (SeatKind::First, 31),
+    (SeatKind::Business, 32),
+    (SeatKind::BulletSleeper, 33),
+];
+
+/// A kind of seat as the query reply lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeatKind {
+    /// 高级软卧
+    SuperSoftSleeper,
+    /// 其他
+    Other,
+    /// 软卧
+    SoftSleeper,
+    /// 软座
+    SoftSeat,
+    /// 特等座
+    Premium,
+    /// 无座
+    Standing,
+    /// 硬卧
+    HardSleeper,
+    /// 硬座
+    HardSeat,
+    /// 二等座
+    Second,
+    /// 一等座
+    First,
+    /// 商务座
+    Business,
+    /// 动卧
+    BulletSleeper,
+}
+
+/// What a seat cell says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", content = "value", rename_all = "snake_case")]
+pub enum Seat {
+    /// This many left.
+    Count(u32),
+    /// `有`: plenty.
+    Plenty,
+    /// `无` or an empty cell: none.
+    None,
+    /// `*`: not on sale yet.
+    NotYet,
+    /// Something else, kept as written.
+    Unknown(String),
+}
+
+impl Seat {
+    /// Reads one cell.
+    pub fn parse(cell: &str) -> Seat {
+        match cell.trim() {
+            "" | "无" | "--" => Seat::None,
+            "有" => Seat::Plenty,
+            "*" => Seat::NotYet,
+            n => match n.parse::<u32>() {
+                Ok(0) => Seat::None,
+                Ok(k) => Seat::Count(k),
+                Err(_) => Seat::Unknown(n.to_string()),
+            },
+        }
+    }
+
+    /// Whether at least `n` seats can be had.
+    pub fn at_least(&self, n: u32) -> bool {
+        match self {
+            Seat::Count(k) => *k >= n,
+            Seat::Plenty => true,
+            _ => false,
+        }
+    }
+}
+
+/// One train of a query reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrainRow {
+    /// What `submitOrderRequest` sends back (empty while not on sale).
+    pub secret_str: String,
+    /// `预订`, or when sale opens (`12月04日08:00起售`).
+    pub button_text: String,
+    pub train_no: String,
+    /// e.g. `G1`.
+    pub train_code: String,
+    pub origin: String,
+    pub terminus: String,
+    pub from: String,
+    pub to: String,
+    /// `HH:MM`.
+    pub depart: String,
+    pub arrive: String,
+    pub duration: String,
+    /// `Y`, `N` or `IS_TIME_NOT_BUY`.
+    pub can_web_buy: String,
+    pub left_ticket_str: String,
+    /// `yyyyMMdd`.
+    pub start_train_date: String,
+    pub train_location: String,
+    pub from_station_no: String,
+    pub to_station_no: String,
+    /// Seat kinds the train has (`seat_types`, field 35).
+    pub seat_types: String,
+    /// Waitlist (候补) possible (field 37 is `1`).
+    pub houbu: bool,
+    /// The cell of every seat kind, in [`SEAT_CELLS`] order.
+    pub seats: Vec<(SeatKind, Seat)>,
+}
+
+impl TrainRow {
+    /// The cell of one seat kind.
+    pub fn seat(&self, kind: SeatKind) -> &Seat {
+        self.seats
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(&Seat::None, |(_, s)| s)
+    }
+
+    /// Whether the row can be booked on the web now.
+    pub fn on_sale(&self) -> bool {
+        self.can_web_buy == "Y" && !self.secret_str.is_empty()
+    }
+}
+
+/// A row that could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("query row {index} has {fields} fields, fewer than the {MIN_ROW_FIELDS} a train row needs (the reply's layout changed?)")]
+pub struct RowError {
+    pub index: usize,
+    pub fields: usize,
+}
+
+/// Reads row number `index` (for the error message) of `data.result`.
+pub fn parse_row(index: usize, row: &str) -> Result<TrainRow, RowError> {
+    let f: Vec<&str> = row.split('|').collect();
+    if f.len() < MIN_ROW_FIELDS {
+        return Err(RowError {
+            index,
+            fields: f.len(),
+        });
+    }
+    let s = |i: usize| f[i].trim().to_string();
+    Ok(TrainRow {
+        secret_str: s(0),
+        button_text: s(1),
+        train_no: s(2),
+        train_code: s(3),
+        origin: s(4),
+        terminus: s(5),
+        from: s(6),
+        to: s(7),
+        depart: s(8),
+        arrive: s(9),
+        duration: s(10),
+        can_web_buy: s(11),
+        left_ticket_str: s(12),
+        start_train_date: s(13),
+        train_location: s(15),
+        from_station_no: s(16),
+        to_station_no: s(17),
+        seat_types: s(35),
+        houbu: f.get(37).is_some_and(|h| h.trim() == "1"),
+        seats: SEAT_CELLS
+            .iter()
+            .map(|&(k, i)| (k, Seat::parse(f[i])))
+            .collect(),
+    })
+}
