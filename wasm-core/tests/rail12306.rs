@@ -192,3 +192,82 @@ fn a_short_row_is_refused_in_words_and_odd_cells_are_kept() {
     assert_eq!(Seat::parse("0"), Seat::None);
     assert_eq!(Seat::parse("候补"), Seat::Unknown("候补".into()));
 }
+
+// ---------------------------------------------------------------- the endpoint's drift
+
+use haoyuan_core::platforms::rail12306::query::{
+    endpoint_from_init_page, parse_query_reply, QueryError, QueryReply,
+};
+
+#[test]
+fn the_query_endpoint_is_read_from_the_init_page_and_followed_when_it_moves() {
+    let html = "<script>\nvar ctx = '/otn/';\nvar CLeftTicketUrl = 'leftTicket/queryZ';\n</script>";
+    assert_eq!(
+        endpoint_from_init_page(html).as_deref(),
+        Some("leftTicket/queryZ")
+    );
+    assert_eq!(
+        endpoint_from_init_page("var CLeftTicketUrl=\"queryG\";").as_deref(),
+        Some("leftTicket/queryG")
+    );
+    assert_eq!(
+        endpoint_from_init_page("var CLeftTicketUrl = '../../evil';"),
+        None
+    );
+    assert_eq!(endpoint_from_init_page("<html>no script</html>"), None);
+    let moved = parse_query_reply(
+        br#"{"status": false, "c_url": "leftTicket/queryA", "c_name": "CLeftTicketUrl"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        moved,
+        QueryReply::Moved {
+            endpoint: "leftTicket/queryA".into()
+        }
+    );
+}
+
+#[test]
+fn a_query_reply_gives_its_trains_names_and_the_rows_it_could_not_read() {
+    let rows: Vec<&str> = ROWS.lines().collect();
+    let body = serde_json::json!({
+        "httpstatus": 200, "status": true,
+        "data": {"result": [rows[0], "short|row", rows[1]], "flag": "1", "map": {"VNP": "北京南", "AOH": "上海虹桥"}}
+    });
+    match parse_query_reply(body.to_string().as_bytes()).unwrap() {
+        QueryReply::Trains {
+            rows,
+            names,
+            bad_rows,
+        } => {
+            assert_eq!(
+                rows.iter()
+                    .map(|r| r.train_code.as_str())
+                    .collect::<Vec<_>>(),
+                ["G1", "K7"]
+            );
+            assert!(names.contains(&("VNP".into(), "北京南".into())));
+            assert_eq!(bad_rows.len(), 1);
+            assert!(bad_rows[0].contains("row 1 has 2 fields"), "{bad_rows:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let refused = parse_query_reply(
+        "{\"status\": false, \"messages\": [\"选择的查询日期不在预售日期范围内\"]}".as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(
+        refused,
+        QueryReply::Refused {
+            message: "选择的查询日期不在预售日期范围内".into()
+        }
+    );
+    assert!(matches!(
+        parse_query_reply(b"<html>error</html>"),
+        Err(QueryError::NotJson(_))
+    ));
+    assert_eq!(
+        parse_query_reply(br#"{"status": true, "data": {}}"#),
+        Err(QueryError::Missing("data.result"))
+    );
+}

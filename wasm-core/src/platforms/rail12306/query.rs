@@ -1,4 +1,6 @@
-//! The left-ticket query reply: `data.result`, a list of `|`-separated rows, and
+//! The left-ticket query: the endpoint's name (it drifts: `queryZ`, `queryG`, …; read
+//! from `leftTicket/init`, followed when a reply says `c_url`) and the reply:
+//! `data.result`, a list of `|`-separated rows, and
 //! `data.map`, telecodes to station names (platforms.md has the row layout). A row
 //! shorter than [`MIN_ROW_FIELDS`] is refused with the reason; longer rows (the site adds
 //! fields at the end, up to ~56) are read. Seat cells hold a number, `有` (plenty),
@@ -189,5 +191,111 @@ pub fn parse_row(index: usize, row: &str) -> Result<TrainRow, RowError> {
             .iter()
             .map(|&(k, i)| (k, Seat::parse(f[i])))
             .collect(),
+    })
+}
+
+// ---------------------------------------------------------------- the endpoint's drift
+
+/// The query endpoint named by the `otn/leftTicket/init` page:
+/// `var CLeftTicketUrl = 'leftTicket/queryZ';` → `leftTicket/queryZ`.
+pub fn endpoint_from_init_page(html: &str) -> Option<String> {
+    let at = html.find("CLeftTicketUrl")?;
+    let rest = html[at + "CLeftTicketUrl".len()..].trim_start();
+    let rest = rest.strip_prefix('=')?.trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+    let inner = &rest[1..];
+    let end = inner.find(quote)?;
+    valid_endpoint(&inner[..end])
+}
+
+/// `leftTicket/queryX` (or a bare `queryX`) when it is a plausible endpoint path.
+fn valid_endpoint(path: &str) -> Option<String> {
+    let path = path.trim().trim_start_matches('/');
+    let path = path.strip_prefix("otn/").unwrap_or(path);
+    let name = path.strip_prefix("leftTicket/").unwrap_or(path);
+    let ok = name.starts_with("query")
+        && name.len() <= 16
+        && name.bytes().all(|b| b.is_ascii_alphanumeric());
+    ok.then(|| format!("leftTicket/{name}"))
+}
+
+/// What a query reply says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum QueryReply {
+    /// The trains, the telecode → name map, and the rows that could not be read.
+    Trains {
+        rows: Vec<TrainRow>,
+        names: Vec<(String, String)>,
+        bad_rows: Vec<String>,
+    },
+    /// The endpoint moved: ask `leftTicket/queryX` instead (`c_url`).
+    Moved { endpoint: String },
+    /// The site refused the query and said why (`messages`), e.g. a date outside the
+    /// pre-sale window.
+    Refused { message: String },
+}
+
+/// Why a query reply could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("the 12306 query reply is not JSON ({0})")]
+    NotJson(String),
+    #[error("the 12306 query reply has no {0} (the reply's layout changed?)")]
+    Missing(&'static str),
+}
+
+/// Reads the JSON body of a left-ticket query.
+pub fn parse_query_reply(body: &[u8]) -> Result<QueryReply, QueryError> {
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| QueryError::NotJson(e.to_string()))?;
+    if let Some(endpoint) = v
+        .get("c_url")
+        .and_then(|c| c.as_str())
+        .and_then(valid_endpoint)
+    {
+        return Ok(QueryReply::Moved { endpoint });
+    }
+    if v.get("status").and_then(|s| s.as_bool()) == Some(false) {
+        let message = v
+            .get("messages")
+            .and_then(|m| m.as_array())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| "the site refused the query without saying why".into());
+        return Ok(QueryReply::Refused { message });
+    }
+    let data = v.get("data").ok_or(QueryError::Missing("data"))?;
+    let result = data
+        .get("result")
+        .and_then(|r| r.as_array())
+        .ok_or(QueryError::Missing("data.result"))?;
+    let mut rows = Vec::new();
+    let mut bad_rows = Vec::new();
+    for (i, r) in result.iter().enumerate() {
+        match r.as_str().map(|s| parse_row(i, s)) {
+            Some(Ok(row)) => rows.push(row),
+            Some(Err(e)) => bad_rows.push(e.to_string()),
+            None => bad_rows.push(format!("query row {i} is not text")),
+        }
+    }
+    let names = data
+        .get("map")
+        .and_then(|m| m.as_object())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(QueryReply::Trains {
+        rows,
+        names,
+        bad_rows,
     })
 }
