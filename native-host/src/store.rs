@@ -838,24 +838,39 @@ fn read_watch_row(
 
 /// A fresh booking intent id, `b-` and 16 hex digits, not used by any stored intent.
 fn new_intent_id(conn: &Connection, path: &Path) -> Result<String, StoreError> {
+    fresh_id(
+        conn,
+        path,
+        "b",
+        "booking_intents",
+        "nothing was recorded and no order may be sent, try again",
+    )
+}
+
+/// A fresh id `<prefix>-` and 16 random hex digits not used in `table` (one of ours, a
+/// constant); `then` says in words what happened when none could be drawn.
+fn fresh_id(
+    conn: &Connection,
+    path: &Path,
+    prefix: &str,
+    table: &'static str,
+    then: &str,
+) -> Result<String, StoreError> {
+    let exists = format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE id = ?1)");
     for _ in 0..8 {
         let mut bytes = [0u8; 8];
         getrandom::fill(&mut bytes).map_err(|e| {
             StoreError::new(
                 ErrorCode::StoreFailed,
-                format!("the system's random number source failed ({e}); nothing was recorded and no order may be sent, try again"),
+                format!("the system's random number source failed ({e}); {then}"),
             )
         })?;
         let id = format!(
-            "b-{}",
+            "{prefix}-{}",
             bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
         );
         let taken: bool = conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM booking_intents WHERE id = ?1)",
-                [&id],
-                |r| r.get(0),
-            )
+            .query_row(&exists, [&id], |r| r.get(0))
             .map_err(sql(path))?;
         if !taken {
             return Ok(id);
@@ -863,7 +878,7 @@ fn new_intent_id(conn: &Connection, path: &Path) -> Result<String, StoreError> {
     }
     Err(StoreError::new(
         ErrorCode::StoreFailed,
-        "no unused booking id could be drawn; nothing was recorded and no order may be sent, try again",
+        format!("no unused id could be drawn; {then}"),
     ))
 }
 
@@ -943,33 +958,13 @@ pub(crate) fn insert_event(
 
 /// A fresh watch id, `w-` and 16 hex digits, not used by any stored watch.
 fn new_watch_id(conn: &Connection, path: &Path) -> Result<String, StoreError> {
-    for _ in 0..8 {
-        let mut bytes = [0u8; 8];
-        getrandom::fill(&mut bytes).map_err(|e| {
-            StoreError::new(
-                ErrorCode::StoreFailed,
-                format!("the system's random number source failed ({e}); the watch was not saved, try again"),
-            )
-        })?;
-        let id = format!(
-            "w-{}",
-            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        );
-        let taken: bool = conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM watches WHERE id = ?1)",
-                [&id],
-                |r| r.get(0),
-            )
-            .map_err(sql(path))?;
-        if !taken {
-            return Ok(id);
-        }
-    }
-    Err(StoreError::new(
-        ErrorCode::StoreFailed,
-        "no unused watch id could be drawn; try again",
-    ))
+    fresh_id(
+        conn,
+        path,
+        "w",
+        "watches",
+        "the watch was not saved, try again",
+    )
 }
 
 /// `PRAGMA user_version`.

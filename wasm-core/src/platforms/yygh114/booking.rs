@@ -714,7 +714,7 @@ impl Booking {
 }
 
 /// The decode requests of a day's products.
-fn decode_items(detail: &DayDetail) -> Vec<DecodeItem> {
+pub(crate) fn decode_items(detail: &DayDetail) -> Vec<DecodeItem> {
     detail
         .products()
         .map(|(b, p)| DecodeItem {

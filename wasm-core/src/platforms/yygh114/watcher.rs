@@ -25,8 +25,8 @@
 //! Events for the host's history come out of [`Watcher::take_events`].
 
 use super::booking::{
-    choose, pick_patient, Booked, Booking, BookingOutcome, DecodeItem, Decoded, FailReason,
-    PatientChoice, Plan, Stage,
+    choose, decode_items, pick_patient, Booked, Booking, BookingOutcome, DecodeItem, Decoded,
+    FailReason, PatientChoice, Plan, Stage,
 };
 use super::model::{
     parse_hospital_detail, parse_patient_list, parse_product_detail, parse_product_list,
@@ -580,15 +580,7 @@ impl Watcher {
         detail: DayDetail,
         unit: f64,
     ) -> Action {
-        let items: Vec<DecodeItem> = detail
-            .products()
-            .map(|(b, p)| DecodeItem {
-                uniq_product_key: p.uniq_product_key.clone(),
-                font_url: b.font_url.clone(),
-                fcode_points: p.fcode_points.clone(),
-                ncode_points: p.ncode_points.clone(),
-            })
-            .collect();
+        let items = decode_items(&detail);
         let mut missing: Vec<String> = items
             .iter()
             .map(|i| i.font_url.clone())
