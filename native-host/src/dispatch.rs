@@ -14,7 +14,8 @@ use haoyuan_core::date::Date;
 use haoyuan_core::notify::{self, Channel, DeliveryError, Notice};
 use haoyuan_core::protocol::{
     BookingBegun, BookingEnded, BookingFound, ChannelsView, Deleted, ErrorBody, ErrorCode, Event,
-    Hello, HistoryEntry, Request, TestResult, DEFAULT_PAGE, MAX_PAGE, PROTOCOL_MAJOR,
+    Hello, HistoryEntry, PromptList, Prompted, Request, TestResult, DEFAULT_PAGE, MAX_PAGE,
+    PROTOCOL_MAJOR,
 };
 use haoyuan_core::watch::Watch;
 use serde::Serialize;
@@ -63,6 +64,8 @@ pub struct Host {
     deliver: Box<dyn Deliver>,
     /// Tells this process's outbox sender that something was queued.
     wake: Option<std::sync::mpsc::Sender<()>>,
+    /// 12306: logins, prompts, stations (shared with this process's watch runner).
+    rail: std::sync::Arc<crate::rail::Service>,
 }
 
 /// A deliverer for hosts built without channels (tests of other parts).
@@ -108,6 +111,7 @@ impl Host {
             clock,
             deliver: Box::new(NoChannels),
             wake: None,
+            rail: std::sync::Arc::new(crate::rail::Service::new(data_dir.to_path_buf())),
         };
         let _ = host.store();
         host
@@ -122,6 +126,16 @@ impl Host {
         self.deliver = deliver;
         self.wake = Some(wake);
         self
+    }
+
+    /// Uses `rail` (shared with a watch runner) for the 12306 commands.
+    pub fn with_rail(mut self, rail: std::sync::Arc<crate::rail::Service>) -> Host {
+        self.rail = rail;
+        self
+    }
+
+    fn rail(&self) -> &crate::rail::Service {
+        &self.rail
     }
 
     fn channel_settings(&self) -> Result<notify::ChannelSettings, ErrorBody> {
@@ -497,6 +511,27 @@ impl Host {
                 },
                 now,
             ),
+            Request::RailLogin { account, password } => Handled::from(
+                self.rail()
+                    .login_begin(&account, &password)
+                    .map(|prompt| Prompted { prompt }),
+                Vec::new(),
+            ),
+            Request::RailAccounts {} => Handled::from(self.rail().accounts(), Vec::new()),
+            Request::RailStations { query, limit } => Handled::from(
+                self.rail()
+                    .stations(&query, limit.unwrap_or(20).clamp(1, 200) as usize),
+                Vec::new(),
+            ),
+            Request::PromptList {} => Handled::from::<PromptList>(
+                Ok(PromptList {
+                    prompts: self.rail().prompts(),
+                }),
+                Vec::new(),
+            ),
+            Request::PromptAnswer { id, answer } => {
+                Handled::from(self.rail().answer(&id, &answer), Vec::new())
+            }
             Request::BookingGet { watch_id } => {
                 let found = self
                     .store()

@@ -9,6 +9,8 @@
 //!   delivers them at least once; [`channels`] sends through [`mail`] (SMTP) or
 //!   [`webhook`] (HTTP); [`settings`] keeps the channel settings in a private file.
 //! - [`install`]: native-messaging manifests for every browser × OS.
+//! - [`rail`]: 12306 run by the host (login with relayed captchas, the watch runner,
+//!   the headless `run` mode).
 //! - [`paths`] and [`logging`]: where the data lives, and the log file beside it.
 
 pub mod channels;
@@ -19,6 +21,7 @@ pub mod logging;
 pub mod mail;
 pub mod outbox;
 pub mod paths;
+pub mod rail;
 pub mod serve;
 pub mod settings;
 pub mod store;

@@ -1618,6 +1618,17 @@ mod tests {
                 to_station: "AOH".into(),
                 trains: vec!["G1".into(), "G3".into(), "G5".into()],
                 seat_types: vec!["O".into(), "M".into()],
+                from_name: String::new(),
+                to_name: String::new(),
+                more_pairs: vec![],
+                dates: vec![],
+                exclude_trains: vec![],
+                depart_after: String::new(),
+                depart_before: String::new(),
+                account: String::new(),
+                passengers: vec![],
+                allow_fewer: false,
+                sale_burst: true,
             }
         );
         let f = form(json!({

@@ -119,11 +119,124 @@ pub enum Request {
     /// The watch's blocking intent, if any (also for a deleted watch): while there is
     /// one the watch must not book. Answers [`BookingFound`].
     BookingGet { watch_id: String },
+    /// Sign a 12306 account in (steps 1–7 of seed 003). The host fetches the login page
+    /// and the picture captcha and answers [`Prompted`] with the captcha to show; the
+    /// person's clicks go to `prompt_answer`, which finishes the login. The password is
+    /// held in memory for this login only, never stored or logged.
+    RailLogin { account: String, password: String },
+    /// The 12306 accounts the host has sessions for. Answers [`RailAccounts`].
+    RailAccounts {},
+    /// Stations whose name, pinyin, abbreviation, telecode or city matches `query`
+    /// (from `station_name.js`, cached with its version). Answers [`RailStations`].
+    RailStations {
+        query: String,
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+    /// The questions the host is waiting on (captchas at login or before an order).
+    /// Answers [`PromptList`].
+    PromptList {},
+    /// The person's answer to a prompt: the picture tiles they clicked. Answers
+    /// [`PromptAnswered`] (a login goes on at once: `done`, or a new captcha when the
+    /// site refused the clicks), or `prompt_gone` when it was answered, timed out or
+    /// never existed.
+    PromptAnswer { id: String, answer: CaptchaAnswer },
+}
+
+/// Clicks on an 8-tile picture captcha: tile numbers (0–7, row by row) or points in
+/// the picture's grid coordinates (what 12306 takes; the 30-pixel prompt strip above
+/// the grid is not counted). At least one of the two.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptchaAnswer {
+    #[serde(default)]
+    pub tiles: Vec<u8>,
+    #[serde(default)]
+    pub points: Vec<[i32; 2]>,
+}
+
+/// A question for the person: a picture captcha to click.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prompt {
+    /// `p-…`, for `prompt_answer`.
+    pub id: String,
+    /// `login_captcha` (signing in) or `order_captcha` (12306 asks before an order).
+    pub kind: String,
+    /// The 12306 account it is for.
+    pub account: String,
+    /// The watch waiting on it (order captchas).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch_id: Option<String>,
+    /// What to do, in plain words (the site's instruction when it gave one).
+    pub message: String,
+    /// The picture: a `data:image/png;base64,…` URL.
+    pub image: String,
+    /// Unix ms after which the answer is no longer taken.
+    pub expires_at: i64,
+}
+
+/// Data of a `rail_login` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Prompted {
+    pub prompt: Prompt,
+}
+
+/// Data of a `prompt_answer` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PromptAnswered {
+    /// `done` (signed in, or the waiting order goes on), `again` (wrong clicks: answer
+    /// `prompt`, a new captcha) or `failed` (the login cannot go on: `message` says why).
+    pub state: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<Prompt>,
+}
+
+/// Data of a `prompt_list` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PromptList {
+    pub prompts: Vec<Prompt>,
+}
+
+/// One 12306 account the host knows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RailAccount {
+    pub account: String,
+    /// The holder's name as 12306 gave it at login.
+    pub holder: String,
+    /// The last login succeeded and no request has found the session expired since.
+    pub signed_in: bool,
+    pub updated_at: i64,
+}
+
+/// Data of a `rail_accounts` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RailAccounts {
+    pub accounts: Vec<RailAccount>,
+}
+
+/// One station of a `rail_stations` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RailStation {
+    pub name: String,
+    pub telecode: String,
+    pub pinyin: String,
+    pub abbr: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+}
+
+/// Data of a `rail_stations` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RailStations {
+    /// `station_version` of the cached list.
+    pub version: String,
+    pub stations: Vec<RailStation>,
 }
 
 impl Request {
     /// Every `cmd` this protocol version knows, in the order of `PROTOCOL.md`.
-    pub const COMMANDS: [&'static str; 16] = [
+    pub const COMMANDS: [&'static str; 21] = [
         "hello",
         "watch_put",
         "watch_get",
@@ -140,6 +253,11 @@ impl Request {
         "booking_begin",
         "booking_end",
         "booking_get",
+        "rail_login",
+        "rail_accounts",
+        "rail_stations",
+        "prompt_list",
+        "prompt_answer",
     ];
 
     /// The wire name of this request's command.
@@ -161,6 +279,11 @@ impl Request {
             Request::BookingBegin { .. } => "booking_begin",
             Request::BookingEnd { .. } => "booking_end",
             Request::BookingGet { .. } => "booking_get",
+            Request::RailLogin { .. } => "rail_login",
+            Request::RailAccounts {} => "rail_accounts",
+            Request::RailStations { .. } => "rail_stations",
+            Request::PromptList {} => "prompt_list",
+            Request::PromptAnswer { .. } => "prompt_answer",
         }
     }
 }
@@ -320,6 +443,12 @@ pub enum ErrorCode {
     /// `booking_begin` for a watch that already has an order submitted, booked or of
     /// unknown outcome: Haoyuan will not send a second one.
     BookingExists,
+    /// 12306 refused the login (wrong password, unknown account) or it could not finish.
+    LoginFailed,
+    /// The prompt was answered already, timed out, or never existed.
+    PromptGone,
+    /// The site could not be reached or answered with something unreadable.
+    SiteFailed,
 }
 
 impl ErrorCode {
@@ -345,11 +474,14 @@ impl ErrorCode {
             ErrorCode::ChannelFailed => "channel_failed",
             ErrorCode::ChannelNotConfigured => "channel_not_configured",
             ErrorCode::BookingExists => "booking_exists",
+            ErrorCode::LoginFailed => "login_failed",
+            ErrorCode::PromptGone => "prompt_gone",
+            ErrorCode::SiteFailed => "site_failed",
         }
     }
 
     /// Every code, in the (append-only) order of the table in `PROTOCOL.md`.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 22] = [
         ErrorCode::BadFrame,
         ErrorCode::FrameTooLarge,
         ErrorCode::BadJson,
@@ -369,6 +501,9 @@ impl ErrorCode {
         ErrorCode::ChannelFailed,
         ErrorCode::ChannelNotConfigured,
         ErrorCode::BookingExists,
+        ErrorCode::LoginFailed,
+        ErrorCode::PromptGone,
+        ErrorCode::SiteFailed,
     ];
 }
 
@@ -653,6 +788,16 @@ pub enum Event {
     /// Something was recorded in a watch's history (by this connection or another
     /// process sharing the store, such as the command line).
     WatchEvent(HistoryEntry),
+    /// The host waits on the person: show this captcha (see `prompt_answer`).
+    Prompt(Prompt),
+    /// A prompt is no longer waiting (answered, timed out or dropped).
+    PromptClosed(PromptClosed),
+}
+
+/// Data of a `prompt_closed` event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PromptClosed {
+    pub id: String,
 }
 
 /// A frame from the host, as the extension reads it.
@@ -687,6 +832,8 @@ pub fn event_json(event: &Event) -> String {
 #[serde(variant_identifier, rename_all = "snake_case")]
 enum EventTag {
     WatchEvent,
+    Prompt,
+    PromptClosed,
 }
 
 /// [`Event`] from an event frame's `event` and `data`, with the errors of its derived
@@ -698,6 +845,14 @@ fn event_of(tag: &Value, data: Option<&Value>) -> Result<Event, serde_json::Erro
     match EventTag::deserialize(tag.clone())? {
         EventTag::WatchEvent => match data {
             Some(data) => serde_json::from_value(data.clone()).map(Event::WatchEvent),
+            None => Err(serde::de::Error::missing_field("data")),
+        },
+        EventTag::Prompt => match data {
+            Some(data) => serde_json::from_value(data.clone()).map(Event::Prompt),
+            None => Err(serde::de::Error::missing_field("data")),
+        },
+        EventTag::PromptClosed => match data {
+            Some(data) => serde_json::from_value(data.clone()).map(Event::PromptClosed),
             None => Err(serde::de::Error::missing_field("data")),
         },
     }
@@ -872,7 +1027,10 @@ mod tests {
                 "invalid_settings",
                 "channel_failed",
                 "channel_not_configured",
-                "booking_exists"
+                "booking_exists",
+                "login_failed",
+                "prompt_gone",
+                "site_failed"
             ]
         );
         for c in ErrorCode::ALL {

@@ -160,6 +160,37 @@ pub enum Target {
         /// Seat codes in order of preference (`O`, `M`, `9`, …; empty: any).
         #[serde(default)]
         seat_types: Vec<String>,
+        /// Display names of the two stations (from the station list; may be empty).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        from_name: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        to_name: String,
+        /// Further station pairs to look at as well (e.g. other stations of the city).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        more_pairs: Vec<StationPair>,
+        /// Travel dates to look at, `YYYY-MM-DD` inside the window (empty: every day of it).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        dates: Vec<String>,
+        /// Train codes never to take.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        exclude_trains: Vec<String>,
+        /// Departure window, `HH:MM` (empty: any time).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        depart_after: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        depart_before: String,
+        /// The 12306 account (its login name) whose session queries and books.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        account: String,
+        /// Passengers by name as on the account (empty: the account holder).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        passengers: Vec<String>,
+        /// Book for as many of the passengers as there are seats when not all fit.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        allow_fewer: bool,
+        /// Wait for a train's announced sale time and look in a short burst then.
+        #[serde(default, skip_serializing_if = "Clone::clone")]
+        sale_burst: bool,
     },
     /// A 91160 department (and optionally one doctor) of a unit.
     #[serde(rename = "91160")]
@@ -176,6 +207,14 @@ pub enum Target {
         #[serde(default)]
         doctor_id: String,
     },
+}
+
+/// One more departure/arrival pair of a 12306 watch (telecodes).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationPair {
+    pub from: String,
+    pub to: String,
 }
 
 impl Target {
@@ -214,8 +253,18 @@ impl Target {
             Target::Rail12306 {
                 from_station,
                 to_station,
+                from_name,
+                to_name,
                 ..
-            } => format!("12306 · {from_station} → {to_station}"),
+            } => {
+                let name =
+                    |n: &String, c: &String| if n.is_empty() { c.clone() } else { n.clone() };
+                format!(
+                    "12306 · {} → {}",
+                    name(from_name, from_station),
+                    name(to_name, to_station)
+                )
+            }
             Target::Open91160 {
                 unit_id, dep_id, ..
             } => format!("91160 · {unit_id} · {dep_id}"),
@@ -315,13 +364,42 @@ fn target_of<E: de::Error>(platform: TargetTag, map: Map<String, Value>) -> Resu
             }
         }
         TargetTag::Rail12306 => {
-            let mut f =
-                VariantFields::new(map, &["from_station", "to_station", "trains", "seat_types"])?;
+            let mut f = VariantFields::new(
+                map,
+                &[
+                    "from_station",
+                    "to_station",
+                    "trains",
+                    "seat_types",
+                    "from_name",
+                    "to_name",
+                    "more_pairs",
+                    "dates",
+                    "exclude_trains",
+                    "depart_after",
+                    "depart_before",
+                    "account",
+                    "passengers",
+                    "allow_fewer",
+                    "sale_burst",
+                ],
+            )?;
             Target::Rail12306 {
                 from_station: f.required("from_station")?,
                 to_station: f.required("to_station")?,
                 trains: f.optional("trains")?,
                 seat_types: f.optional("seat_types")?,
+                from_name: f.optional("from_name")?,
+                to_name: f.optional("to_name")?,
+                more_pairs: f.optional("more_pairs")?,
+                dates: f.optional("dates")?,
+                exclude_trains: f.optional("exclude_trains")?,
+                depart_after: f.optional("depart_after")?,
+                depart_before: f.optional("depart_before")?,
+                account: f.optional("account")?,
+                passengers: f.optional("passengers")?,
+                allow_fewer: f.optional("allow_fewer")?,
+                sale_burst: f.optional::<Option<bool>, E>("sale_burst")?.unwrap_or(true),
             }
         }
         TargetTag::Open91160 => {
@@ -535,6 +613,25 @@ impl Watch {
             ));
         }
 
+        if let Target::Rail12306 { dates, account, .. } = &self.target {
+            if let Some(out) = dates
+                .iter()
+                .filter_map(|d| Date::parse(d).ok())
+                .find(|d| *d < w.start || *d > w.end)
+            {
+                errs.push(FieldError::new(
+                    "target.dates",
+                    format!("{out} is outside the window {} – {}", w.start, w.end),
+                ));
+            }
+            if self.mode == Mode::Book && account.trim().is_empty() {
+                errs.push(FieldError::new(
+                    "target.account",
+                    "a watch that books needs the 12306 account to book with",
+                ));
+            }
+        }
+
         let f = &self.filters;
         list_limits("filters.doctors", &f.doctors, &mut errs);
         list_limits("filters.titles", &f.titles, &mut errs);
@@ -640,6 +737,20 @@ fn telecode(field: &str, value: &str, what: &str, errs: &mut Vec<FieldError>) {
     }
 }
 
+/// Minutes after midnight of `HH:MM` (00:00–23:59; 24:00 allowed as the day's end).
+pub fn minutes_of_hhmm(s: &str) -> Option<u32> {
+    let (h, m) = s.trim().split_once(':')?;
+    if h.is_empty() || h.len() > 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    match (h, m) {
+        (24, 0) => Some(1440),
+        (0..=23, 0..=59) => Some(h * 60 + m),
+        _ => None,
+    }
+}
+
 /// The 12306 order seat codes of platforms.md.
 pub const SEAT_CODES: [&str; 8] = ["9", "M", "O", "P", "4", "3", "2", "1"];
 
@@ -690,7 +801,83 @@ fn validate_target(t: &Target, errs: &mut Vec<FieldError>) {
             to_station,
             trains,
             seat_types,
+            from_name,
+            to_name,
+            more_pairs,
+            dates,
+            exclude_trains,
+            depart_after,
+            depart_before,
+            account,
+            passengers,
+            allow_fewer: _,
+            sale_burst: _,
         } => {
+            optional(
+                "target.from_name",
+                from_name,
+                "the departure station's name",
+                errs,
+            );
+            optional(
+                "target.to_name",
+                to_name,
+                "the arrival station's name",
+                errs,
+            );
+            optional("target.account", account, "the 12306 account", errs);
+            if more_pairs.len() > 4 {
+                errs.push(FieldError::new(
+                    "target.more_pairs",
+                    "at most 4 more station pairs",
+                ));
+            }
+            for (i, p) in more_pairs.iter().enumerate() {
+                telecode(
+                    &format!("target.more_pairs[{i}].from"),
+                    &p.from,
+                    "a departure station",
+                    errs,
+                );
+                telecode(
+                    &format!("target.more_pairs[{i}].to"),
+                    &p.to,
+                    "an arrival station",
+                    errs,
+                );
+                if p.from == p.to {
+                    errs.push(FieldError::new(
+                        &format!("target.more_pairs[{i}].to"),
+                        "departure and arrival are the same station",
+                    ));
+                }
+            }
+            list_limits("target.dates", dates, errs);
+            if let Some(bad) = dates.iter().find(|d| Date::parse(d).is_err()) {
+                errs.push(FieldError::new(
+                    "target.dates",
+                    format!("“{bad}” is not a date (YYYY-MM-DD)"),
+                ));
+            }
+            list_limits("target.exclude_trains", exclude_trains, errs);
+            list_limits("target.passengers", passengers, errs);
+            if passengers.len() > 5 {
+                errs.push(FieldError::new(
+                    "target.passengers",
+                    "12306 takes at most 5 passengers in one order",
+                ));
+            }
+            for (field, v) in [
+                ("target.depart_after", depart_after),
+                ("target.depart_before", depart_before),
+            ] {
+                if !v.is_empty() && minutes_of_hhmm(v).is_none() {
+                    errs.push(FieldError::new(
+                        field,
+                        format!("“{v}” is not a time (HH:MM)"),
+                    ));
+                }
+            }
             telecode(
                 "target.from_station",
                 from_station,
