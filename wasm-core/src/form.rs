@@ -642,6 +642,8 @@ enum Param {
     Channel,
     /// How a booking ended: `booked`, `failed` or `unknown` (required).
     BookingResult,
+    /// A [`protocol::CaptchaAnswer`] (required).
+    Answer,
 }
 
 /// The params of every command of [`protocol::Request`], in the order of
@@ -652,7 +654,7 @@ enum Param {
 /// Why not call `parse_request` here: its derived `Deserialize` for the adjacently
 /// tagged `Request` instantiates every params type twice (buffered and direct), which
 /// costs the wasm module ~150 KB — half of its size budget.
-const PARAMS: [(&str, &[(&str, Param)]); 16] = [
+const PARAMS: [(&str, &[(&str, Param)]); 21] = [
     ("hello", &[]),
     ("watch_put", &[("watch", Param::Watch)]),
     ("watch_get", &[("id", Param::Str)]),
@@ -708,6 +710,20 @@ const PARAMS: [(&str, &[(&str, Param)]); 16] = [
         ],
     ),
     ("booking_get", &[("watch_id", Param::Str)]),
+    (
+        "rail_login",
+        &[("account", Param::Str), ("password", Param::Str)],
+    ),
+    ("rail_accounts", &[]),
+    (
+        "rail_stations",
+        &[("query", Param::Str), ("limit", Param::OptU32)],
+    ),
+    ("prompt_list", &[]),
+    (
+        "prompt_answer",
+        &[("id", Param::Str), ("answer", Param::Answer)],
+    ),
 ];
 
 /// Checks one parameter's value; `None` when it is absent.
@@ -727,6 +743,7 @@ fn check_param(name: &str, kind: Param, value: Option<&Value>) -> Result<(), Str
             | Param::Watch
             | Param::Settings
             | Param::Channel
+            | Param::Answer
             | Param::BookingResult => Err(format!("missing field `{name}`")),
             _ => Ok(()),
         };
@@ -750,6 +767,11 @@ fn check_param(name: &str, kind: Param, value: Option<&Value>) -> Result<(), Str
                 .map_err(|e| format!("{name}: {e}"))
         }
         Param::Channel => serde_json::from_value::<Channel>(v.clone()).is_ok(),
+        Param::Answer => {
+            return serde_json::from_value::<protocol::CaptchaAnswer>(v.clone())
+                .map(drop)
+                .map_err(|e| format!("{name}: {e}"))
+        }
         // The names of `protocol::BookingResult` (the table's test holds them together).
         Param::BookingResult => matches!(v.as_str(), Some("booked" | "failed" | "unknown")),
     };

@@ -983,6 +983,9 @@ mod tests {
                 "channels_put" => json!({"settings": {}}),
                 "send_test" => json!({"channel": "email"}),
                 "booking_begin" | "booking_get" => json!({"watch_id": "x"}),
+                "rail_login" => json!({"account": "a", "password": "p"}),
+                "rail_stations" => json!({"query": "bj"}),
+                "prompt_answer" => json!({"id": "p-1", "answer": {"tiles": [1, 5]}}),
                 "booking_end" => json!({"watch_id": "x", "intent_id": "b", "result": "failed",
                                         "message": "m", "data": {"reason": "r"}}),
                 "watch_put" => json!({"watch": {
