@@ -12,10 +12,17 @@
 // `yygh.state`, read every 2 s and on host events) and its latest history event; when
 // its booking needs the SMS code the item asks for it (`yygh.answer`), and when its
 // session is gone the sign-in panel says so.
+//
+// 12306 runs in the host: the 12306 panel (rail-popup.js) signs accounts in with the
+// picture captcha and shows the captchas the host waits on (a watch's item says when it
+// waits on one); for a 12306 watch the form's 12306 fields (rail-form.js) take the
+// place of the target inputs and of the date window (the travel dates make it).
 
 import { ask, clearFieldErrors, core, coreReady, h, hostRequest, hostStatus, onBackgroundMessage, renderStatus, showFieldErrors } from './ui.js';
 import { setupYyghLogin, YYGH } from './yygh-login.js';
 import { setupYyghPickers } from './yygh-pickers.js';
+import { RAIL, setupRailPanel } from './rail-popup.js';
+import { setupRailForm } from './rail-form.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -27,6 +34,9 @@ let connected = false;
 /** The 114 choosers and sign-in panel (set up in main). */
 let pickers = null;
 let yyghLogin = null;
+/** The 12306 panel and form fields (set up in main). */
+let rail = null;
+let railForm = null;
 
 function today() {
   return core.today_in_china(Date.now());
@@ -43,7 +53,9 @@ function showStatus(status) {
     loadWatches();
     loadOutbox();
     refreshLive();
+    rail?.start();
   }
+  if (!connected && wasConnected) rail?.stop();
   if (!connected) {
     $('#list-message').textContent = '连接本机程序后显示监控。Watches appear once the host is connected.';
     $('#watch-list').replaceChildren();
@@ -203,6 +215,10 @@ async function refreshLive() {
 
 function renderLive(item) {
   const w = item.watch;
+  if (w.target?.platform === RAIL) {
+    renderRailLive(item);
+    return;
+  }
   const s = liveStates.get(w.id);
   const sms = s?.state === 'needs_answer' && s.prompt?.kind === 'order_sms' ? s.prompt : null;
   if (!isYygh(w) || (w.paused && !s)) {
@@ -218,6 +234,21 @@ function renderLive(item) {
     item.live.textContent = text;
   }
   showOrderSms(item, sms);
+}
+
+/** A 12306 watch runs in the host: its item says when it waits on a captcha (shown above). */
+function renderRailLive(item) {
+  const prompt = item.watch.paused ? null : rail?.promptFor(item.watch.id);
+  item.li.classList.toggle('asking', Boolean(prompt));
+  showOrderSms(item, null);
+  if (!prompt) {
+    item.live.hidden = true;
+    delete item.live.dataset.state;
+    return;
+  }
+  item.live.hidden = false;
+  item.live.dataset.state = 'needs_answer';
+  item.live.textContent = '需要点击验证码 needs the captcha answered (12306, above)';
 }
 
 function showOrderSms(item, prompt) {
@@ -360,27 +391,34 @@ function currentPlatform() {
 function renderTargetFields() {
   const p = currentPlatform();
   if (!p) return;
-  $('#target-fields').replaceChildren(
-    ...p.fields.map((f) => {
-      const name = `target.${f.name}`;
-      const id = `target-${f.name}`;
-      return h(
-        'div',
-        { class: 'field', 'data-field': name },
-        h('label', { for: id, text: f.label }),
-        h('input', {
-          id,
-          name,
-          'data-target-field': f.name,
-          placeholder: f.placeholder || undefined,
-          required: f.required,
-          autocomplete: 'off',
-          spellcheck: 'false',
-        }),
-        h('p', { class: 'field-error', 'data-error-for': name }),
-      );
-    }),
-  );
+  const isRail = p.id === RAIL;
+  $('#window-row').hidden = isRail;
+  if (isRail) {
+    railForm.render($('#target-fields'), p, today());
+  } else {
+    railForm?.hide();
+    $('#target-fields').replaceChildren(
+      ...p.fields.map((f) => {
+        const name = `target.${f.name}`;
+        const id = `target-${f.name}`;
+        return h(
+          'div',
+          { class: 'field', 'data-field': name },
+          h('label', { for: id, text: f.label }),
+          h('input', {
+            id,
+            name,
+            'data-target-field': f.name,
+            placeholder: f.placeholder || undefined,
+            required: f.required,
+            autocomplete: 'off',
+            spellcheck: 'false',
+          }),
+          h('p', { class: 'field-error', 'data-error-for': name }),
+        );
+      }),
+    );
+  }
   pickers?.reset();
   pickers?.show(p.id === YYGH);
   $('#periods-field').hidden = !p.periods;
@@ -394,12 +432,14 @@ function renderTargetFields() {
 function readForm() {
   const target = {};
   for (const input of document.querySelectorAll('[data-target-field]')) target[input.dataset.targetField] = input.value;
+  // A 12306 watch's window is made by its travel dates.
+  const span = railForm?.active() ? railForm.window() : { start: $('#start').value, end: $('#end').value };
   return {
     platform: $('#platform').value,
     label: $('#label').value,
     target,
-    start: $('#start').value,
-    end: $('#end').value,
+    start: span.start,
+    end: span.end,
     periods: [...document.querySelectorAll('input[name="periods"]:checked')].map((c) => c.value),
     mode: document.querySelector('input[name="mode"]:checked')?.value ?? 'notify',
     interval_seconds: $('#interval').value,
@@ -411,18 +451,21 @@ function clearErrors() {
 }
 
 function showErrors(fields) {
-  showFieldErrors(document, $('#form-error'), fields)?.focus();
+  const shown = railForm?.active() ? railForm.mapErrors(fields) : fields;
+  showFieldErrors(document, $('#form-error'), shown)?.focus();
 }
 
 async function submit(event) {
   event.preventDefault();
   clearErrors();
   $('#form-message').textContent = '';
+  railForm?.takePendingDate();
   const result = JSON.parse(core.watch_from_form(JSON.stringify(readForm()), today()));
   if (!result.ok) {
     showErrors(result.fields);
     return;
   }
+  if (railForm?.active()) result.watch.target = railForm.completeTarget(result.watch.target);
   const button = $('#add-watch');
   button.disabled = true;
   const reply = await hostRequest('watch_put', { watch: result.watch });
@@ -435,6 +478,7 @@ async function submit(event) {
   $('#form-message').textContent = `已添加 Added: ${reply.data.label || core.watch_summary(JSON.stringify(reply.data))}`;
   for (const input of document.querySelectorAll('[data-target-field], #label')) input.value = '';
   pickers?.reset();
+  railForm?.reset();
   await loadWatches();
 }
 
@@ -447,6 +491,17 @@ async function main() {
   pickers = setupYyghPickers($('#target-pickers'), $('#watch-form'));
   yyghLogin = setupYyghLogin($('#yygh-section'), { onSession: (alive) => pickers.setSignedIn(alive) });
   yyghLogin.check();
+  railForm = setupRailForm();
+  rail = setupRailPanel($('#rail-section'), {
+    onAccounts: (accounts) => railForm.setAccounts(accounts),
+    onPrompts: () => {
+      for (const item of items.values()) if (item.watch.target?.platform === RAIL) renderRailLive(item);
+    },
+    watchLabel: (id) => {
+      const w = items.get(id)?.watch;
+      return w ? w.label || core.watch_summary(JSON.stringify(w)) : '';
+    },
+  });
   platformList = JSON.parse(core.platforms()).filter((p) => p.watchable);
   $('#platform').replaceChildren(...platformList.map((p) => h('option', { value: p.id, text: p.name })));
   $('#platform').addEventListener('change', renderTargetFields);
@@ -461,6 +516,7 @@ async function main() {
   onBackgroundMessage({
     status: showStatus,
     event: (e) => {
+      if (connected) rail.onEvent(e);
       if (e.event === 'watch_event' && connected) {
         setLastEvent(e.data);
         loadWatches();

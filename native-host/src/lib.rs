@@ -9,11 +9,14 @@
 //!   delivers them at least once; [`channels`] sends through [`mail`] (SMTP) or
 //!   [`webhook`] (HTTP); [`settings`] keeps the channel settings in a private file.
 //! - [`install`]: native-messaging manifests for every browser × OS.
+//! - [`cli`]: `watch add|list|pause|resume|rm` and `history` from a terminal, on the
+//!   same store as the browser's host.
 //! - [`rail`]: 12306 run by the host (login with relayed captchas, the watch runner,
 //!   the headless `run` mode).
 //! - [`paths`] and [`logging`]: where the data lives, and the log file beside it.
 
 pub mod channels;
+pub mod cli;
 pub mod dispatch;
 pub mod framing;
 pub mod install;

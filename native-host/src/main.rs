@@ -1,14 +1,20 @@
 //! `haoyuan-host`: started by the browser it serves native messaging on stdio; started
-//! by a person it installs or removes the browser registrations. The work is in the
-//! library; this file only picks the mode.
+//! by a person it installs or removes the browser registrations, manages the watches and
+//! shows their history, signs a 12306 account in or runs the 12306 watches without a
+//! browser. The work is in the library; this file only picks the mode.
 
-use haoyuan_host::{dispatch::Host, install, logging, paths, serve, VERSION};
+use haoyuan_host::{cli, dispatch::Host, install, logging, paths, rail, serve, VERSION};
 use std::process::ExitCode;
 
 const ABOUT: &str = "\
 haoyuan-host — the native part of the Haoyuan browser extension
 
-  haoyuan-host          serve the browser (native messaging on stdio)
+  haoyuan-host                       serve the browser (native messaging on stdio)
+  haoyuan-host run                   run the 12306 watches without a browser until stopped
+  haoyuan-host login 12306 ACCOUNT   sign a 12306 account in from this terminal
+  haoyuan-host watch add|list|pause|resume|rm ...   add and manage watches (below)
+  haoyuan-host history [ID] ...      what happened to the watches, newest first (below)
+  haoyuan-host install|uninstall|print-manifest ...  register with browsers (below)
   haoyuan-host --version
 
 Data lives in $HAOYUAN_HOME, or the system's data folder when it is not set.";
@@ -18,25 +24,32 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         _ if serve::launched_by_browser(&args) => run_server(),
         None | Some("serve") => run_server(),
-        Some("install" | "uninstall" | "print-manifest") => {
-            ExitCode::from(install::cli(&args).clamp(0, 255) as u8)
-        }
+        Some("install" | "uninstall" | "print-manifest") => exit(install::cli(&args)),
+        Some("watch" | "history") => exit(cli::main(&args)),
+        Some("run") => exit(rail::cli_run(&args[1..])),
+        Some("login") => exit(rail::cli_login(&args[1..])),
         Some("--version" | "-V" | "version") => {
             println!("haoyuan-host {VERSION}");
             ExitCode::SUCCESS
         }
         Some("--help" | "-h" | "help") => {
-            println!("{ABOUT}\n\n{}", install::USAGE);
+            println!("{ABOUT}\n\n{}\n\n{}", cli::USAGE, install::USAGE);
             ExitCode::SUCCESS
         }
         Some(other) => {
             eprintln!(
-                "haoyuan-host: unknown command “{other}”\n\n{ABOUT}\n\n{}",
+                "haoyuan-host: unknown command “{other}”\n\n{ABOUT}\n\n{}\n\n{}",
+                cli::USAGE,
                 install::USAGE
             );
             ExitCode::from(2)
         }
     }
+}
+
+/// A command's exit status as the process's.
+fn exit(status: i32) -> ExitCode {
+    ExitCode::from(status.clamp(0, 255) as u8)
 }
 
 fn run_server() -> ExitCode {

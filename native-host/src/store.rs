@@ -528,6 +528,61 @@ impl Store {
         Ok(HistoryPage { events, next })
     }
 
+    /// Every watch's events merged (deleted watches' too), newest first, paged as
+    /// [`Store::history`]: at most `limit` (clamped to `1..=MAX_PAGE`), only `seq < before`.
+    pub fn history_all(&self, before: Option<i64>, limit: u32) -> Result<HistoryPage, StoreError> {
+        let map = sql(&self.path);
+        let limit = limit.clamp(1, MAX_PAGE);
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT seq, watch_id, at, kind, message, data FROM events
+                 WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
+            )
+            .map_err(&map)?;
+        let rows = stmt
+            .query_map(
+                params![before.unwrap_or(i64::MAX), i64::from(limit) + 1],
+                |r| {
+                    Ok(HistoryEntry {
+                        seq: r.get(0)?,
+                        watch_id: r.get(1)?,
+                        at: r.get(2)?,
+                        kind: r.get(3)?,
+                        message: r.get(4)?,
+                        data: Value::String(r.get(5)?),
+                    })
+                },
+            )
+            .map_err(&map)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(&map)?;
+        let more = rows.len() > limit as usize;
+        let mut events = Vec::with_capacity(limit as usize);
+        for mut e in rows.into_iter().take(limit as usize) {
+            let text = e.data.as_str().unwrap_or("null");
+            e.data = serde_json::from_str(text).map_err(|err| {
+                StoreError::new(
+                    ErrorCode::StoreFailed,
+                    format!(
+                        "event {} of watch {} in {} can no longer be read ({err}); \
+                         it may have been written by a newer Haoyuan — update the host",
+                        e.seq,
+                        e.watch_id,
+                        self.path.display()
+                    ),
+                )
+            })?;
+            events.push(e);
+        }
+        let next = if more {
+            events.last().map(|e| e.seq)
+        } else {
+            None
+        };
+        Ok(HistoryPage { events, next })
+    }
+
     /// Lowers the most pages the file may grow to, so that tests can fill the "disk".
     #[cfg(test)]
     fn limit_pages_to(&self, extra_pages: u32) -> rusqlite::Result<()> {

@@ -2,6 +2,7 @@
 //! `haoyuan-host` (or uses its library) with a temporary `HAOYUAN_HOME`.
 
 mod booking;
+mod cli;
 mod host_protocol;
 mod installer;
 mod mail;

@@ -6,6 +6,7 @@
 //! (`fetch` with the user's cookies in the browser, a native client in the host).
 
 pub mod clock;
+pub mod cookies;
 pub mod crypto;
 pub mod date;
 pub mod fontdecode;

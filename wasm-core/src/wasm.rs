@@ -278,3 +278,26 @@ impl Default for AccountPacer {
         AccountPacer::new()
     }
 }
+
+// ---- 12306 -------------------------------------------------------------------------
+
+/// Reads a left-ticket query reply (its raw JSON body) and answers a small summary:
+/// `{"kind": "trains", "rows": N, "bad_rows": M}`, `{"kind": "moved", "to":
+/// "leftTicket/queryX"}`, `{"kind": "refused", "message"}` or `{"kind": "error",
+/// "message"}` (see `platforms::rail12306::query::parse_query_reply`). For now it is what
+/// `tests/e2e/bench-rail12306.mjs` measures (issue 6: ≤ 3 ms for 300 rows).
+#[wasm_bindgen]
+pub fn rail_parse_query(body: &[u8]) -> String {
+    use crate::platforms::rail12306::query::{parse_query_reply, QueryReply};
+    match parse_query_reply(body) {
+        Ok(QueryReply::Trains { rows, bad_rows, .. }) => {
+            serde_json::json!({"kind": "trains", "rows": rows.len(), "bad_rows": bad_rows.len()})
+        }
+        Ok(QueryReply::Moved { endpoint }) => serde_json::json!({"kind": "moved", "to": endpoint}),
+        Ok(QueryReply::Refused { message }) => {
+            serde_json::json!({"kind": "refused", "message": message})
+        }
+        Err(e) => serde_json::json!({"kind": "error", "message": e.to_string()}),
+    }
+    .to_string()
+}

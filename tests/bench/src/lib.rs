@@ -1,9 +1,11 @@
 //! What the bench binaries share: a host process spoken to over raw frames (with a
-//! watchdog so a hung host cannot hang a bench), reply checks and percentiles; and
+//! watchdog so a hung host cannot hang a bench), reply checks and percentiles;
 //! [`yygh114`], the driver of the 114yygh watcher against the sandbox that the `yygh114`
-//! bench and `wasm-core/tests/watcher114.rs` both use.
+//! bench and `wasm-core/tests/watcher114.rs` both use; and [`rail12306`], the generated
+//! 12306 query reply of the `rail12306` bench.
 
 pub mod fontsets;
+pub mod rail12306;
 pub mod yygh114;
 
 use haoyuan_core::protocol::{request_json, Request};

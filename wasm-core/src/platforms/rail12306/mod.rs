@@ -1,7 +1,19 @@
-//! 12306 (seed `003` and the 12306 section of `platforms.md`), sans-IO. So far: the
-//! station list ([`stations`]) and the left-ticket query reply ([`query`]: rows, the
-//! endpoint named by `leftTicket/init`, `c_url` moves); the login, the requests and the
-//! order flow come with the rest of the 12306 issue.
+//! 12306 (seed `003` and the 12306 section of `platforms.md`), sans-IO; the native host
+//! runs it with its own HTTP client and a cookie jar per account.
+//!
+//! - [`stations`]: `station_name.js` in both record formats, searchable.
+//! - [`query`]: the left-ticket reply (rows, seat cells), the query endpoint named by
+//!   `leftTicket/init`, `c_url` moves.
+//! - [`site`]: every request of the seed against a base URL; reading `otn` replies.
+//! - [`captcha`]: tile clicks ↔ the answer coordinates.
+//! - [`login`]: steps 1–7 with the captcha relayed to the person.
+//! - [`order`]: steps 10–18 (checkUser → … → resultOrderForDcQueue), the queue bounded.
+//! - [`watcher`]: one watch: when to query, what matches, when to order.
 
+pub mod captcha;
+pub mod login;
+pub mod order;
 pub mod query;
+pub mod site;
 pub mod stations;
+pub mod watcher;

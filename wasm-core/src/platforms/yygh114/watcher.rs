@@ -77,31 +77,7 @@ pub enum Action {
     Stopped { message: String },
 }
 
-/// Something to record in the host's history of the watch.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Event {
-    pub kind: String,
-    pub message: String,
-    pub data: Value,
-    /// Set on the event that ends a recorded booking intent: `booked`, `failed` or
-    /// `unknown` (the driver sends it as `booking_end` with [`Event::intent_id`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub booking_result: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub intent_id: Option<String>,
-}
-
-impl Event {
-    fn new(kind: &str, message: impl Into<String>, data: Value) -> Event {
-        Event {
-            kind: kind.into(),
-            message: message.into(),
-            data,
-            booking_result: None,
-            intent_id: None,
-        }
-    }
-}
+pub use crate::platforms::Event;
 
 /// Why a watch cannot be run by this watcher.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
