@@ -26,8 +26,8 @@ fn main() -> ExitCode {
         None | Some("serve") => run_server(),
         Some("install" | "uninstall" | "print-manifest") => exit(install::cli(&args)),
         Some("watch" | "history") => exit(cli::main(&args)),
-        Some("run") => exit(rail::cli_run(&args[1..])),
-        Some("login") => exit(rail::cli_login(&args[1..])),
+        Some("run") => exit(rail::cli::cli_run(&args[1..])),
+        Some("login") => exit(rail::cli::cli_login(&args[1..])),
         Some("--version" | "-V" | "version") => {
             println!("haoyuan-host {VERSION}");
             ExitCode::SUCCESS
@@ -81,11 +81,19 @@ fn run_server() -> ExitCode {
             haoyuan_host::outbox::run_sender(dir, stop, wake_rx, &mut deliverer)
         });
     }
+    // Frames to the browser come from the serve loop and from the 12306 runner.
+    let out = serve::FrameOut::new(Box::new(std::io::stdout()));
+    let rail = std::sync::Arc::new(rail::Service::new(dir.clone()));
+    {
+        let out = out.clone();
+        rail.set_sink(Box::new(move |e| out.push(e)));
+    }
+    rail::runner::start(rail.clone(), Some(wake_tx.clone()), stop.clone());
     let mut host = Host::open(&dir)
-        .with_channels(Box::<haoyuan_host::channels::Deliverer>::default(), wake_tx);
+        .with_channels(Box::<haoyuan_host::channels::Deliverer>::default(), wake_tx)
+        .with_rail(rail);
     let stdin = std::io::stdin().lock();
-    let stdout = std::io::stdout().lock();
-    match serve::serve(stdin, stdout, &mut |req| host.handle(req)) {
+    match serve::serve(stdin, out, &mut |req| host.handle(req)) {
         Ok(end) => {
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
             logging::info(&format!("host stopped: {end:?}"));

@@ -264,3 +264,48 @@ mod tests {
         assert!(!launched_by_browser(&s(&["frobnicate", "x"])));
     }
 }
+
+/// The browser's output shared by the serve loop and the threads that push events
+/// (the 12306 runner): every frame is buffered and written whole under one lock, so
+/// frames never interleave. Writes are buffered until `flush` (which
+/// [`framing::write_frame`] calls at the end of each frame).
+#[derive(Clone)]
+pub struct FrameOut {
+    out: std::sync::Arc<std::sync::Mutex<Box<dyn Write + Send>>>,
+    buf: Vec<u8>,
+}
+
+impl FrameOut {
+    /// Shares `out`.
+    pub fn new(out: Box<dyn Write + Send>) -> FrameOut {
+        FrameOut {
+            out: std::sync::Arc::new(std::sync::Mutex::new(out)),
+            buf: Vec::new(),
+        }
+    }
+
+    /// Writes one event frame now (from any thread); errors are ignored (the browser
+    /// went away, the serve loop ends on its own).
+    pub fn push(&self, event: &haoyuan_core::protocol::Event) {
+        let mut me = self.clone();
+        me.buf.clear();
+        let _ = framing::write_frame(&mut me, &event_json(event), MAX_REPLY_BYTES);
+    }
+}
+
+impl Write for FrameOut {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let bytes = std::mem::take(&mut self.buf);
+        let mut out = self
+            .out
+            .lock()
+            .map_err(|_| io::Error::other("output lock poisoned"))?;
+        out.write_all(&bytes)?;
+        out.flush()
+    }
+}

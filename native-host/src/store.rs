@@ -86,7 +86,28 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE UNIQUE INDEX booking_intents_blocking ON booking_intents (watch_id)
         WHERE state IN ('submitted', 'booked', 'unknown');",
+    // v4: 12306 sessions kept by the host (the cookie jar of each signed-in account,
+    // so a restarted host goes on without a new login). The cookies are a secret: they
+    // never leave this file (no command returns them, the log never shows them).
+    "CREATE TABLE rail_sessions (
+        account    TEXT PRIMARY KEY,
+        holder     TEXT NOT NULL DEFAULT '',
+        cookies    TEXT NOT NULL DEFAULT '{}',
+        signed_in  INTEGER NOT NULL DEFAULT 0,
+        updated_at INTEGER NOT NULL
+    );",
 ];
+
+/// A 12306 account's session as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RailSession {
+    pub account: String,
+    pub holder: String,
+    /// The cookie jar's JSON.
+    pub cookies: String,
+    pub signed_in: bool,
+    pub updated_at: i64,
+}
 
 /// A store failure, already in the protocol's terms: a stable code and a sentence that
 /// names the file and says what to do.
@@ -775,6 +796,75 @@ impl Store {
     /// any — also for a deleted watch.
     pub fn booking_get(&self, watch_id: &str) -> Result<Option<BookingIntent>, StoreError> {
         blocking_intent(&self.conn, &self.path, watch_id)
+    }
+
+    /// Writes a 12306 account's session (insert or replace).
+    pub fn rail_session_put(&self, session: &RailSession) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO rail_sessions (account, holder, cookies, signed_in, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (account) DO UPDATE SET holder = excluded.holder,
+                   cookies = excluded.cookies, signed_in = excluded.signed_in,
+                   updated_at = excluded.updated_at",
+                rusqlite::params![
+                    session.account,
+                    session.holder,
+                    session.cookies,
+                    session.signed_in,
+                    session.updated_at
+                ],
+            )
+            .map(drop)
+            .map_err(sql(&self.path))
+    }
+
+    /// Updates only the cookies of an account's session (after an ordinary request).
+    pub fn rail_session_cookies(&self, account: &str, cookies: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE rail_sessions SET cookies = ?2 WHERE account = ?1",
+                rusqlite::params![account, cookies],
+            )
+            .map(drop)
+            .map_err(sql(&self.path))
+    }
+
+    /// Marks an account's session ended (the site said it is not logged in).
+    pub fn rail_session_ended(&self, account: &str, now: i64) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE rail_sessions SET signed_in = 0, updated_at = ?2 WHERE account = ?1 AND signed_in = 1",
+                rusqlite::params![account, now],
+            )
+            .map(drop)
+            .map_err(sql(&self.path))
+    }
+
+    /// One account's session.
+    pub fn rail_session(&self, account: &str) -> Result<Option<RailSession>, StoreError> {
+        Ok(self.rail_sessions()?.into_iter().find(|s| s.account == account))
+    }
+
+    /// Every stored 12306 session, by account.
+    pub fn rail_sessions(&self) -> Result<Vec<RailSession>, StoreError> {
+        let map = sql(&self.path);
+        let mut st = self
+            .conn
+            .prepare("SELECT account, holder, cookies, signed_in, updated_at FROM rail_sessions ORDER BY account")
+            .map_err(&map)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(RailSession {
+                    account: r.get(0)?,
+                    holder: r.get(1)?,
+                    cookies: r.get(2)?,
+                    signed_in: r.get(3)?,
+                    updated_at: r.get(4)?,
+                })
+            })
+            .map_err(&map)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(&map)
     }
 }
 

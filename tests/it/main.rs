@@ -7,5 +7,6 @@ mod host_protocol;
 mod installer;
 mod mail;
 mod outbox;
+mod rail12306;
 mod smtp_server;
 mod webhooks;

@@ -1,0 +1,359 @@
+//! 12306 through the host binary, against the 12306 simulator (in this process, on
+//! 127.0.0.1): sign-in with the tile captcha relayed as prompts, watches run by the
+//! browser-launched host (frames) and by `haoyuan-host run` (command line), the order
+//! chain with its captcha, queue, session loss and a killed host.
+
+use haoyuan_core::http::{HttpRequest, Method};
+use haoyuan_sandbox::faults::{FaultKind, FaultSpec};
+use haoyuan_sandbox::{Options, Running};
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+const HOST: &str = env!("CARGO_BIN_EXE_haoyuan-host");
+
+/// The simulator, running on its own tokio runtime.
+pub struct Sandbox {
+    pub sb: Running,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl Sandbox {
+    pub fn start(scenario: &str) -> Sandbox {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let scenario = haoyuan_sandbox::parse_scenario(scenario).unwrap();
+        let sb = rt
+            .block_on(haoyuan_sandbox::start(Options {
+                port: 0,
+                seed: 7,
+                scenario: Some(scenario),
+            }))
+            .unwrap();
+        Sandbox { sb, _rt: rt }
+    }
+
+    pub fn base(&self) -> String {
+        self.sb.url("12306")
+    }
+
+    /// The tiles of the newest captcha of `module` (`login` or `passenger`).
+    pub fn tiles(&self, module: &str) -> Vec<u8> {
+        let all = self.sb.shared.captchas.all("12306");
+        let newest = all
+            .values()
+            .filter(|v| v["module"] == module)
+            .max_by_key(|v| v["created_ms"].as_i64().unwrap_or(0))
+            .unwrap_or_else(|| panic!("no {module} captcha in {all:?}"));
+        newest["tiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_u64().unwrap() as u8)
+            .collect()
+    }
+
+    /// The travellers' orders (not the simulated competitors').
+    pub fn orders(&self) -> Vec<Value> {
+        let v = self.sb.platform("12306").unwrap().orders();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["buyer"] == "user")
+            .cloned()
+            .collect()
+    }
+
+    pub fn admin(&self, action: &str, body: Value) -> Value {
+        self.sb.platform("12306").unwrap().admin(action, &body).unwrap()
+    }
+
+    pub fn fault(&self, route: &str, kind: FaultKind, count: u32) {
+        self.sb.shared.faults.arm(FaultSpec {
+            platform: "12306".into(),
+            route: route.into(),
+            kind,
+            count,
+        });
+    }
+
+    /// Paths the host asked, oldest first.
+    pub fn paths(&self) -> Vec<String> {
+        let mut v: Vec<_> = self
+            .sb
+            .shared
+            .log
+            .read(Some("12306"), 10_000)
+            .into_iter()
+            .map(|r| (r.at, r.path))
+            .collect();
+        v.sort_by_key(|(at, _)| *at);
+        v.into_iter().map(|(_, p)| p).collect()
+    }
+
+    pub fn count(&self, path_part: &str) -> usize {
+        self.paths().iter().filter(|p| p.contains(path_part)).count()
+    }
+}
+
+/// A browser-launched host (frames on stdio) pointed at the simulator.
+pub struct Host {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    frames: Receiver<Value>,
+    pub events: Vec<Value>,
+    next_id: u64,
+}
+
+pub fn env_for(cmd: &mut Command, home: &Path, base: &str) {
+    cmd.env("HAOYUAN_HOME", home)
+        .env("HAOYUAN_12306_BASE", base)
+        .env("HAOYUAN_12306_QUEUE_POLL_MS", "200")
+        .env("HAOYUAN_12306_QUEUE_MAX_POLLS", "8");
+}
+
+impl Host {
+    pub fn start(home: &Path, base: &str) -> Host {
+        let mut cmd = Command::new(HOST);
+        env_for(&mut cmd, home, base);
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take();
+        let mut stdout = child.stdout.take().unwrap();
+        let (tx, frames) = mpsc::channel();
+        std::thread::spawn(move || loop {
+            let mut h = [0u8; 4];
+            if stdout.read_exact(&mut h).is_err() {
+                return;
+            }
+            let mut body = vec![0u8; u32::from_ne_bytes(h) as usize];
+            if stdout.read_exact(&mut body).is_err() {
+                return;
+            }
+            let v: Value = serde_json::from_slice(&body).expect("only JSON frames on stdout");
+            if tx.send(v).is_err() {
+                return;
+            }
+        });
+        let mut host = Host {
+            child,
+            stdin,
+            frames,
+            events: Vec::new(),
+            next_id: 1,
+        };
+        host.ok("hello", json!({}));
+        host
+    }
+
+    /// A command's reply (`ok` and `data`/`error`); events met on the way are kept.
+    pub fn call(&mut self, cmd: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        let text = json!({"id": id, "cmd": cmd, "params": params}).to_string();
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin.write_all(&(text.len() as u32).to_ne_bytes()).unwrap();
+        stdin.write_all(text.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let f = self
+                .frames
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|_| panic!("no reply to {cmd}"));
+            if f.get("event").is_some() {
+                self.events.push(f);
+            } else {
+                assert_eq!(f["id"], id);
+                return f;
+            }
+        }
+    }
+
+    pub fn ok(&mut self, cmd: &str, params: Value) -> Value {
+        let r = self.call(cmd, params);
+        assert_eq!(r["ok"], true, "{cmd}: {r}");
+        r["data"].clone()
+    }
+
+    /// Waits for an event matching `pred` (kept events first).
+    pub fn wait_event(&mut self, what: &str, secs: u64, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(e) = self.events.iter().find(|e| pred(e)) {
+            return e.clone();
+        }
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.frames.recv_timeout(left) {
+                Ok(f) => {
+                    self.events.push(f.clone());
+                    if pred(&f) {
+                        return f;
+                    }
+                }
+                Err(_) => panic!(
+                    "no {what} within {secs} s; events: {}",
+                    serde_json::to_string_pretty(&self.events).unwrap()
+                ),
+            }
+        }
+    }
+
+    /// Waits for a history entry of `kind`.
+    pub fn wait_kind(&mut self, kind: &str, secs: u64) -> Value {
+        self.wait_event(kind, secs, |e| {
+            e["event"] == "watch_event" && e["data"]["kind"] == kind
+        })["data"]
+            .clone()
+    }
+
+    pub fn kinds(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .filter(|e| e["event"] == "watch_event")
+            .map(|e| e["data"]["kind"].as_str().unwrap_or("").to_string())
+            .collect()
+    }
+
+    /// Signs `traveller` in by answering the login captcha with the right tiles.
+    pub fn sign_in(&mut self, sb: &Sandbox) {
+        let p = self.ok("rail_login", json!({"account": "traveller", "password": "traveller123"}));
+        assert_eq!(p["prompt"]["kind"], "login_captcha");
+        assert!(p["prompt"]["image"].as_str().unwrap().starts_with("data:image/png;base64,"));
+        let r = self.ok(
+            "prompt_answer",
+            json!({"id": p["prompt"]["id"], "answer": {"tiles": sb.tiles("login")}}),
+        );
+        assert_eq!(r["state"], "done", "{r}");
+    }
+
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.stdin.take();
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Tomorrow in Beijing.
+pub fn tomorrow() -> String {
+    let now = haoyuan_host::dispatch::now_ms();
+    haoyuan_core::date::Date::from_days(
+        haoyuan_core::date::Date::from_unix_ms(now, 480).to_days() + 1,
+    )
+    .to_string()
+}
+
+pub fn book_watch(extra: Value) -> Value {
+    let day = tomorrow();
+    let mut target = json!({"platform": "12306", "from_station": "VNP", "to_station": "AOH",
+        "from_name": "北京南", "to_name": "上海虹桥", "trains": ["G1"], "seat_types": ["O"],
+        "dates": [day], "account": "traveller"});
+    if let Value::Object(m) = extra {
+        for (k, v) in m {
+            target[k] = v;
+        }
+    }
+    json!({"watch": {"label": "G1", "target": target,
+        "window": {"start": day, "end": day}, "mode": "book",
+        "interval": {"seconds": 10, "jitter_pct": 10}}})
+}
+
+const BASE_SCENARIO: &str = "
+12306:
+  accounts:
+    - {username: traveller, password: traveller123, name: 张三, passengers: [{name: 李四}]}
+  inventory:
+    - {train: G1, date: 1, seat: O, count: 5}
+  rate_limit: false
+";
+
+fn scenario(extra: &str) -> String {
+    format!("{BASE_SCENARIO}{extra}")
+}
+
+#[test]
+fn a_full_booking_with_the_login_and_order_captchas() {
+    let sb = Sandbox::start(&scenario("  pass_code: true\n  queue: {wait_times: [2, -1]}\n"));
+    let home = tempfile::tempdir().unwrap();
+    let mut host = Host::start(home.path(), &sb.base());
+    // A wrong answer brings a new picture, not a failure.
+    let p = host.ok("rail_login", json!({"account": "traveller", "password": "traveller123"}));
+    let right = sb.tiles("login");
+    let wrong: Vec<u8> = (0..8).filter(|t| !right.contains(t)).take(1).collect();
+    let r = host.ok("prompt_answer", json!({"id": p["prompt"]["id"], "answer": {"tiles": wrong}}));
+    assert_eq!(r["state"], "again", "{r}");
+    let r = host.ok(
+        "prompt_answer",
+        json!({"id": r["prompt"]["id"], "answer": {"tiles": sb.tiles("login")}}),
+    );
+    assert_eq!(r["state"], "done", "{r}");
+    let accounts = host.ok("rail_accounts", json!({}));
+    assert_eq!(accounts["accounts"][0]["holder"], "张三");
+    assert_eq!(accounts["accounts"][0]["signed_in"], true);
+    // The answered prompt is gone.
+    let again = host.call("prompt_answer", json!({"id": p["prompt"]["id"], "answer": {"tiles": [0]}}));
+    assert_eq!(again["error"]["code"], "prompt_gone");
+
+    let w = host.ok("watch_put", book_watch(json!({})));
+    let prompt = host.wait_event("order captcha", 30, |e| {
+        e["event"] == "prompt" && e["data"]["kind"] == "order_captcha"
+    });
+    assert_eq!(prompt["data"]["kind"], "order_captcha");
+    assert_eq!(prompt["data"]["watch_id"], w["id"]);
+    assert_eq!(host.ok("prompt_list", json!({}))["prompts"].as_array().unwrap().len(), 1);
+    assert!(sb.orders().is_empty(), "no order before the captcha is answered");
+    let r = host.ok(
+        "prompt_answer",
+        json!({"id": prompt["data"]["id"], "answer": {"tiles": sb.tiles("passenger")}}),
+    );
+    assert_eq!(r["state"], "done");
+    let booked = host.wait_kind("booked", 30);
+    let msg = booked["message"].as_str().unwrap();
+    assert!(msg.contains("G1") && msg.contains("pay on 12306 within 30 minutes"), "{msg}");
+    assert!(msg.contains("Beijing time"), "the deadline is said: {msg}");
+    let orders = sb.orders();
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    assert_eq!(orders[0]["status"], "booked");
+    assert_eq!(orders[0]["tickets"][0]["passenger_name"], "张三");
+    assert_eq!(orders[0]["tickets"][0]["seat_type"], "O");
+    let kinds = host.kinds();
+    let at = |k: &str| kinds.iter().position(|x| x == k).unwrap_or_else(|| panic!("no {k} in {kinds:?}"));
+    assert!(at("slot_seen") < at("booking_submitted") && at("booking_submitted") < at("booked"));
+    // The chain went in the seed's order.
+    let paths = sb.paths();
+    let order = [
+        "/otn/login/checkUser",
+        "/otn/leftTicket/submitOrderRequest",
+        "/otn/confirmPassenger/initDc",
+        "/otn/confirmPassenger/getPassengerDTOs",
+        "/otn/confirmPassenger/checkOrderInfo",
+        "/otn/passcodeNew/getPassCodeNew",
+        "/otn/passcodeNew/checkRandCodeAnsyn",
+        "/otn/confirmPassenger/getQueueCount",
+        "/otn/confirmPassenger/confirmSingleForQueue",
+        "/otn/confirmPassenger/queryOrderWaitTime",
+        "/otn/confirmPassenger/resultOrderForDcQueue",
+    ];
+    let mut last = 0;
+    for step in order {
+        let i = paths[last..].iter().position(|p| p == step).unwrap_or_else(|| panic!("{step} missing after {last}: {paths:?}")) + last;
+        last = i;
+    }
+}
