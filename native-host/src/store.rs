@@ -843,7 +843,10 @@ impl Store {
 
     /// One account's session.
     pub fn rail_session(&self, account: &str) -> Result<Option<RailSession>, StoreError> {
-        Ok(self.rail_sessions()?.into_iter().find(|s| s.account == account))
+        Ok(self
+            .rail_sessions()?
+            .into_iter()
+            .find(|s| s.account == account))
     }
 
     /// Every stored 12306 session, by account.

@@ -3,7 +3,6 @@
 //! browser-launched host (frames) and by `haoyuan-host run` (command line), the order
 //! chain with its captcha, queue, session loss and a killed host.
 
-use haoyuan_core::http::{HttpRequest, Method};
 use haoyuan_sandbox::faults::{FaultKind, FaultSpec};
 use haoyuan_sandbox::{Options, Running};
 use serde_json::{json, Value};
@@ -71,7 +70,11 @@ impl Sandbox {
     }
 
     pub fn admin(&self, action: &str, body: Value) -> Value {
-        self.sb.platform("12306").unwrap().admin(action, &body).unwrap()
+        self.sb
+            .platform("12306")
+            .unwrap()
+            .admin(action, &body)
+            .unwrap()
     }
 
     pub fn fault(&self, route: &str, kind: FaultKind, count: u32) {
@@ -98,7 +101,10 @@ impl Sandbox {
     }
 
     pub fn count(&self, path_part: &str) -> usize {
-        self.paths().iter().filter(|p| p.contains(path_part)).count()
+        self.paths()
+            .iter()
+            .filter(|p| p.contains(path_part))
+            .count()
     }
 }
 
@@ -120,8 +126,15 @@ pub fn env_for(cmd: &mut Command, home: &Path, base: &str) {
 
 impl Host {
     pub fn start(home: &Path, base: &str) -> Host {
+        Host::start_with(home, base, &[])
+    }
+
+    pub fn start_with(home: &Path, base: &str, env: &[(&str, &str)]) -> Host {
         let mut cmd = Command::new(HOST);
         env_for(&mut cmd, home, base);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -227,9 +240,15 @@ impl Host {
 
     /// Signs `traveller` in by answering the login captcha with the right tiles.
     pub fn sign_in(&mut self, sb: &Sandbox) {
-        let p = self.ok("rail_login", json!({"account": "traveller", "password": "traveller123"}));
+        let p = self.ok(
+            "rail_login",
+            json!({"account": "traveller", "password": "traveller123"}),
+        );
         assert_eq!(p["prompt"]["kind"], "login_captcha");
-        assert!(p["prompt"]["image"].as_str().unwrap().starts_with("data:image/png;base64,"));
+        assert!(p["prompt"]["image"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,"));
         let r = self.ok(
             "prompt_answer",
             json!({"id": p["prompt"]["id"], "answer": {"tiles": sb.tiles("login")}}),
@@ -290,14 +309,22 @@ fn scenario(extra: &str) -> String {
 
 #[test]
 fn a_full_booking_with_the_login_and_order_captchas() {
-    let sb = Sandbox::start(&scenario("  pass_code: true\n  queue: {wait_times: [2, -1]}\n"));
+    let sb = Sandbox::start(&scenario(
+        "  pass_code: true\n  queue: {wait_times: [2, -1]}\n",
+    ));
     let home = tempfile::tempdir().unwrap();
     let mut host = Host::start(home.path(), &sb.base());
     // A wrong answer brings a new picture, not a failure.
-    let p = host.ok("rail_login", json!({"account": "traveller", "password": "traveller123"}));
+    let p = host.ok(
+        "rail_login",
+        json!({"account": "traveller", "password": "traveller123"}),
+    );
     let right = sb.tiles("login");
     let wrong: Vec<u8> = (0..8).filter(|t| !right.contains(t)).take(1).collect();
-    let r = host.ok("prompt_answer", json!({"id": p["prompt"]["id"], "answer": {"tiles": wrong}}));
+    let r = host.ok(
+        "prompt_answer",
+        json!({"id": p["prompt"]["id"], "answer": {"tiles": wrong}}),
+    );
     assert_eq!(r["state"], "again", "{r}");
     let r = host.ok(
         "prompt_answer",
@@ -308,7 +335,10 @@ fn a_full_booking_with_the_login_and_order_captchas() {
     assert_eq!(accounts["accounts"][0]["holder"], "张三");
     assert_eq!(accounts["accounts"][0]["signed_in"], true);
     // The answered prompt is gone.
-    let again = host.call("prompt_answer", json!({"id": p["prompt"]["id"], "answer": {"tiles": [0]}}));
+    let again = host.call(
+        "prompt_answer",
+        json!({"id": p["prompt"]["id"], "answer": {"tiles": [0]}}),
+    );
     assert_eq!(again["error"]["code"], "prompt_gone");
 
     let w = host.ok("watch_put", book_watch(json!({})));
@@ -317,8 +347,17 @@ fn a_full_booking_with_the_login_and_order_captchas() {
     });
     assert_eq!(prompt["data"]["kind"], "order_captcha");
     assert_eq!(prompt["data"]["watch_id"], w["id"]);
-    assert_eq!(host.ok("prompt_list", json!({}))["prompts"].as_array().unwrap().len(), 1);
-    assert!(sb.orders().is_empty(), "no order before the captcha is answered");
+    assert_eq!(
+        host.ok("prompt_list", json!({}))["prompts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        sb.orders().is_empty(),
+        "no order before the captcha is answered"
+    );
     let r = host.ok(
         "prompt_answer",
         json!({"id": prompt["data"]["id"], "answer": {"tiles": sb.tiles("passenger")}}),
@@ -326,7 +365,10 @@ fn a_full_booking_with_the_login_and_order_captchas() {
     assert_eq!(r["state"], "done");
     let booked = host.wait_kind("booked", 30);
     let msg = booked["message"].as_str().unwrap();
-    assert!(msg.contains("G1") && msg.contains("pay on 12306 within 30 minutes"), "{msg}");
+    assert!(
+        msg.contains("G1") && msg.contains("pay on 12306 within 30 minutes"),
+        "{msg}"
+    );
     assert!(msg.contains("Beijing time"), "the deadline is said: {msg}");
     let orders = sb.orders();
     assert_eq!(orders.len(), 1, "{orders:?}");
@@ -334,7 +376,12 @@ fn a_full_booking_with_the_login_and_order_captchas() {
     assert_eq!(orders[0]["tickets"][0]["passenger_name"], "张三");
     assert_eq!(orders[0]["tickets"][0]["seat_type"], "O");
     let kinds = host.kinds();
-    let at = |k: &str| kinds.iter().position(|x| x == k).unwrap_or_else(|| panic!("no {k} in {kinds:?}"));
+    let at = |k: &str| {
+        kinds
+            .iter()
+            .position(|x| x == k)
+            .unwrap_or_else(|| panic!("no {k} in {kinds:?}"))
+    };
     assert!(at("slot_seen") < at("booking_submitted") && at("booking_submitted") < at("booked"));
     // The chain went in the seed's order.
     let paths = sb.paths();
@@ -353,7 +400,288 @@ fn a_full_booking_with_the_login_and_order_captchas() {
     ];
     let mut last = 0;
     for step in order {
-        let i = paths[last..].iter().position(|p| p == step).unwrap_or_else(|| panic!("{step} missing after {last}: {paths:?}")) + last;
+        let i = paths[last..]
+            .iter()
+            .position(|p| p == step)
+            .unwrap_or_else(|| panic!("{step} missing after {last}: {paths:?}"))
+            + last;
         last = i;
     }
+}
+
+fn count_kind(host: &Host, kind: &str) -> usize {
+    host.kinds().iter().filter(|k| *k == kind).count()
+}
+
+#[test]
+fn a_queue_that_never_resolves_is_outcome_unknown_with_exactly_one_order() {
+    let sb = Sandbox::start(&scenario("  queue: {wait_times: [-100]}\n"));
+    let home = tempfile::tempdir().unwrap();
+    let mut host = Host::start(home.path(), &sb.base());
+    host.sign_in(&sb);
+    host.ok("watch_put", book_watch(json!({})));
+    let unknown = host.wait_kind("outcome_unknown", 40);
+    let msg = unknown["message"].as_str().unwrap();
+    assert!(
+        msg.contains("outcome unknown") && msg.contains("check your unpaid orders"),
+        "{msg}"
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(count_kind(&host, "booked"), 0, "never called a success");
+    assert_eq!(count_kind(&host, "booking_submitted"), 1);
+    assert_eq!(sb.count("confirmSingleForQueue"), 1, "never re-submitted");
+    assert_eq!(sb.orders().len(), 1);
+}
+
+#[test]
+fn a_session_that_ends_mid_order_asks_for_a_sign_in_and_then_books() {
+    let sb = Sandbox::start(&scenario(
+        "  pass_code: true\n  queue: {wait_times: [-1]}\n",
+    ));
+    let home = tempfile::tempdir().unwrap();
+    let mut host = Host::start(home.path(), &sb.base());
+    host.sign_in(&sb);
+    host.ok("watch_put", book_watch(json!({})));
+    let prompt = host.wait_event("order captcha", 30, |e| {
+        e["event"] == "prompt" && e["data"]["kind"] == "order_captcha"
+    });
+    // The session ends while the person looks at the captcha.
+    sb.sb.platform("12306").unwrap().expire_sessions();
+    host.ok(
+        "prompt_answer",
+        json!({"id": prompt["data"]["id"], "answer": {"tiles": sb.tiles("passenger")}}),
+    );
+    let expired = host.wait_kind("session_expired", 30);
+    assert!(expired["message"]
+        .as_str()
+        .unwrap()
+        .contains("sign in again"));
+    let acc = host.ok("rail_accounts", json!({}));
+    assert_eq!(acc["accounts"][0]["signed_in"], false, "{acc}");
+    assert!(sb.orders().is_empty());
+    // Signing in again resumes the watch, which orders (captcha again) and books.
+    host.sign_in(&sb);
+    let pid = prompt["data"]["id"].clone();
+    let second = host.wait_event("second order captcha", 40, |e| {
+        e["event"] == "prompt" && e["data"]["kind"] == "order_captcha" && e["data"]["id"] != pid
+    });
+    host.ok(
+        "prompt_answer",
+        json!({"id": second["data"]["id"], "answer": {"tiles": sb.tiles("passenger")}}),
+    );
+    host.wait_kind("booked", 30);
+    assert_eq!(sb.orders().len(), 1);
+}
+
+#[test]
+fn a_host_killed_in_the_queue_never_orders_again_after_restart() {
+    let sb = Sandbox::start(&scenario("  queue: {wait_times: [-100]}\n"));
+    let home = tempfile::tempdir().unwrap();
+    let slow = [("HAOYUAN_12306_QUEUE_MAX_POLLS", "200")];
+    let mut host = Host::start_with(home.path(), &sb.base(), &slow);
+    host.sign_in(&sb);
+    let w = host.ok("watch_put", book_watch(json!({})));
+    host.wait_kind("booking_submitted", 30);
+    std::thread::sleep(Duration::from_millis(500));
+    host.kill(); // SIGKILL
+    assert_eq!(sb.orders().len(), 1);
+    let mut again = Host::start_with(home.path(), &sb.base(), &slow);
+    let end = again.wait_kind("outcome_unknown", 30);
+    assert!(
+        end["message"]
+            .as_str()
+            .unwrap()
+            .contains("check your unpaid orders"),
+        "{end}"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        sb.count("confirmSingleForQueue"),
+        1,
+        "no second order after the restart"
+    );
+    assert_eq!(sb.count("submitOrderRequest"), 1);
+    assert_eq!(sb.orders().len(), 1);
+    let intent = again.ok("booking_get", json!({"watch_id": w["id"]}));
+    assert_eq!(intent["intent"]["state"], "unknown");
+}
+
+#[test]
+fn the_query_follows_a_moving_endpoint_and_survives_a_malformed_reply() {
+    // The endpoint moves after every answered query; the first query reply is broken.
+    let sb = Sandbox::start(&scenario(
+        "  query_url: {initial: queryZ, change_every: 1}\n",
+    ));
+    sb.fault("/otn/leftTicket/queryZ", FaultKind::Malformed, 1);
+    let home = tempfile::tempdir().unwrap();
+    let mut host = Host::start(home.path(), &sb.base());
+    let day = tomorrow();
+    let mut w = book_watch(
+        json!({"more_pairs": [{"from": "BJP", "to": "SHH"}, {"from": "VNP", "to": "AOH"}], "account": ""}),
+    );
+    w["watch"]["mode"] = json!("notify");
+    w["watch"]["target"]["dates"] = json!([day]);
+    host.ok("watch_put", w);
+    let changed = host.wait_kind("site_changed", 30);
+    assert!(
+        changed["message"].as_str().unwrap().contains("not JSON"),
+        "{changed}"
+    );
+    let moved = host.wait_kind("query_moved", 30);
+    assert!(
+        moved["message"]
+            .as_str()
+            .unwrap()
+            .contains("leftTicket/query"),
+        "{moved}"
+    );
+    let seen = host.wait_kind("slot_seen", 30);
+    assert!(seen["message"].as_str().unwrap().contains("G1"), "{seen}");
+    assert!(sb.orders().is_empty(), "a notify watch never orders");
+}
+
+#[test]
+fn tickets_sold_out_between_query_and_order_make_no_order_and_the_watch_goes_on() {
+    let sb = Sandbox::start(&scenario(""));
+    sb.fault("/otn/login/checkUser", FaultKind::Delay { ms: 1500 }, 1);
+    let home = tempfile::tempdir().unwrap();
+    let mut host = Host::start(home.path(), &sb.base());
+    host.sign_in(&sb);
+    host.ok("watch_put", book_watch(json!({})));
+    host.wait_kind("slot_seen", 30);
+    // Gone while the order starts (checkUser is slow).
+    sb.admin(
+        "set_stock",
+        json!({"train": "G1", "date": 1, "seat": "O", "count": 0}),
+    );
+    let missed = host.wait_event("a missed order", 30, |e| {
+        e["event"] == "watch_event"
+            && (e["data"]["kind"] == "order_missed" || e["data"]["kind"] == "booking_failed")
+    });
+    assert!(
+        missed["data"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no order"),
+        "{missed}"
+    );
+    assert!(sb.orders().is_empty());
+    assert_eq!(count_kind(&host, "booked"), 0);
+    // The watch survives: it polls again.
+    let queries = sb.count("/otn/leftTicket/query");
+    let deadline = Instant::now() + Duration::from_secs(25);
+    while sb.count("/otn/leftTicket/query") == queries {
+        assert!(
+            Instant::now() < deadline,
+            "the watch stopped after the missed order"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn headless_login_watch_and_run_from_the_command_line() {
+    use std::io::BufRead;
+    let sb = Sandbox::start(&scenario("  queue: {wait_times: [-1]}\n"));
+    let home = tempfile::tempdir().unwrap();
+    let base = sb.base();
+    // login: the password, then the tiles of the picture it wrote.
+    let mut cmd = Command::new(HOST);
+    env_for(&mut cmd, home.path(), &base);
+    let mut login = cmd
+        .args(["login", "12306", "traveller"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = login.stdin.take().unwrap();
+    writeln!(stdin, "traveller123").unwrap();
+    let mut err = std::io::BufReader::new(login.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("the picture:") {
+        line.clear();
+        assert!(err.read_line(&mut line).unwrap() > 0, "login ended early");
+    }
+    let png = line
+        .trim()
+        .trim_start_matches("the picture:")
+        .trim()
+        .to_string();
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    let tiles: Vec<String> = sb
+        .tiles("login")
+        .iter()
+        .map(|t| (t + 1).to_string())
+        .collect();
+    writeln!(stdin, "{}", tiles.join(" ")).unwrap();
+    let out = login.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("signed in to 12306 as 张三"));
+
+    let cli = |args: &[&str]| {
+        let mut c = Command::new(HOST);
+        env_for(&mut c, home.path(), &base);
+        c.args(args).output().unwrap()
+    };
+    let day = tomorrow();
+    let add = cli(&[
+        "watch",
+        "add",
+        "--from",
+        "VNP",
+        "--to",
+        "AOH",
+        "--end",
+        &day,
+        "--dates",
+        &day,
+        "--trains",
+        "G1",
+        "--seats",
+        "O",
+        "--account",
+        "traveller",
+        "--mode",
+        "book",
+        "--interval",
+        "10",
+    ]);
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let mut c = Command::new(HOST);
+    env_for(&mut c, home.path(), &base);
+    let mut run = c
+        .arg("run")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(run.stdout.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut booked = String::new();
+    while booked.is_empty() {
+        assert!(Instant::now() < deadline, "run did not book");
+        let mut l = String::new();
+        if out.read_line(&mut l).unwrap() == 0 {
+            panic!("run ended");
+        }
+        if l.contains("  booked  ") {
+            booked = l;
+        }
+    }
+    let _ = run.kill();
+    let _ = run.wait();
+    assert!(booked.contains("pay on 12306"), "{booked}");
+    assert_eq!(sb.orders().len(), 1);
+    let hist = cli(&["history"]);
+    let text = String::from_utf8_lossy(&hist.stdout);
+    assert!(
+        text.contains("booked") && text.contains("booking_submitted"),
+        "{text}"
+    );
 }

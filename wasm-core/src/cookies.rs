@@ -89,7 +89,8 @@ impl CookieJar {
 
     /// `req` with this jar's `Cookie` header (replacing one it had).
     pub fn apply(&self, mut req: HttpRequest) -> HttpRequest {
-        req.headers.retain(|(k, _)| !k.eq_ignore_ascii_case("cookie"));
+        req.headers
+            .retain(|(k, _)| !k.eq_ignore_ascii_case("cookie"));
         match self.header() {
             Some(h) => req.header("Cookie", h),
             None => req,
@@ -109,7 +110,10 @@ mod tests {
             .with_header("Set-Cookie", "route=r1; Max-Age=3600")
             .with_header("Set-Cookie", "tk=\"t\"");
         jar.absorb(&resp, 0);
-        assert_eq!(jar.header().as_deref(), Some("JSESSIONID=abc; route=r1; tk=t"));
+        assert_eq!(
+            jar.header().as_deref(),
+            Some("JSESSIONID=abc; route=r1; tk=t")
+        );
         jar.set_cookie("route=; Max-Age=0", 0);
         jar.set_cookie("tk=; Expires=Thu, 01 Jan 1970 00:00:00 GMT", 1000);
         jar.set_cookie("JSESSIONID=def", 0);

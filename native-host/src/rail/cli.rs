@@ -49,7 +49,13 @@ pub fn cli_run(args: &[String]) -> i32 {
     let svc = Arc::new(svc);
     svc.set_sink(Box::new(|e: &Event| {
         if let Event::WatchEvent(h) = e {
-            println!("{}  {}  {}  {}", crate::cli::china_time(h.at), h.watch_id, h.kind, h.message);
+            println!(
+                "{}  {}  {}  {}",
+                crate::cli::china_time(h.at),
+                h.watch_id,
+                h.kind,
+                h.message
+            );
         }
     }));
     let dir = svc.data_dir().to_path_buf();
@@ -116,7 +122,10 @@ pub fn cli_login(args: &[String]) -> i32 {
     };
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
-    let password = match std::env::var("HAOYUAN_12306_PASSWORD").ok().filter(|p| !p.is_empty()) {
+    let password = match std::env::var("HAOYUAN_12306_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+    {
         Some(p) => p,
         None => {
             eprintln!("password for {account}:");

@@ -27,8 +27,8 @@ use haoyuan_core::platforms::rail12306::site::{Site, DEFAULT_BASE};
 use haoyuan_core::platforms::rail12306::stations::{parse_station_names, Stations};
 use haoyuan_core::platforms::rail12306::watcher::Tuning;
 use haoyuan_core::protocol::{
-    CaptchaAnswer, ErrorBody, ErrorCode, Event, Prompt, PromptAnswered, PromptClosed,
-    RailAccount, RailAccounts, RailStation, RailStations,
+    CaptchaAnswer, ErrorBody, ErrorCode, Event, Prompt, PromptAnswered, PromptClosed, RailAccount,
+    RailAccounts, RailStation, RailStations,
 };
 use haoyuan_core::schedule::AccountPacer;
 use std::collections::HashMap;
@@ -57,7 +57,11 @@ pub fn site_from_env() -> Site {
 /// [`Tuning`] with the environment's overrides.
 pub fn tuning_from_env() -> Tuning {
     let mut t = Tuning::default();
-    let num = |k: &str| std::env::var(k).ok().and_then(|v| v.trim().parse::<u64>().ok());
+    let num = |k: &str| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
     if let Some(v) = num("HAOYUAN_12306_PRESALE_DAYS") {
         t.presale_days = v.clamp(1, 60) as u32;
     }
@@ -106,7 +110,9 @@ pub struct Service {
 fn gone(id: &str) -> ErrorBody {
     ErrorBody::new(
         ErrorCode::PromptGone,
-        format!("the question “{id}” is no longer waiting (answered, timed out, or the host restarted)"),
+        format!(
+            "the question “{id}” is no longer waiting (answered, timed out, or the host restarted)"
+        ),
     )
 }
 
@@ -182,7 +188,10 @@ impl Service {
     /// memory) and keeps what the site sets.
     pub fn send(&self, account: &str, req: HttpRequest) -> Result<HttpResponse, String> {
         let req = {
-            let mut sessions = self.sessions.lock().map_err(|_| "internal: lock poisoned")?;
+            let mut sessions = self
+                .sessions
+                .lock()
+                .map_err(|_| "internal: lock poisoned")?;
             self.refresh_session(&mut sessions, account);
             let s = sessions.entry(account.to_string()).or_insert(Session {
                 jar: CookieJar::new(),
@@ -192,7 +201,10 @@ impl Service {
         };
         let resp = webhook::execute(&req, REQUEST_TIMEOUT)?;
         if resp.headers_all("set-cookie").next().is_some() {
-            let mut sessions = self.sessions.lock().map_err(|_| "internal: lock poisoned")?;
+            let mut sessions = self
+                .sessions
+                .lock()
+                .map_err(|_| "internal: lock poisoned")?;
             if let Some(s) = sessions.get_mut(account) {
                 let before = s.jar.clone();
                 s.jar.absorb(&resp, now_ms());
@@ -214,7 +226,10 @@ impl Service {
         if account.is_empty() {
             return;
         }
-        let Ok(Some(stored)) = self.store().and_then(|s| s.rail_session(account).map_err(ErrorBody::from)) else {
+        let Ok(Some(stored)) = self
+            .store()
+            .and_then(|s| s.rail_session(account).map_err(ErrorBody::from))
+        else {
             return;
         };
         let stale = sessions
@@ -249,7 +264,9 @@ impl Service {
     pub fn pace(&self, account: &str, stop: &dyn Fn() -> bool) {
         loop {
             let wait = {
-                let Ok(mut pacers) = self.pacers.lock() else { return };
+                let Ok(mut pacers) = self.pacers.lock() else {
+                    return;
+                };
                 let p = pacers.entry(account.to_string()).or_default();
                 match p.try_acquire(now_ms()) {
                     Ok(()) => return,
@@ -265,7 +282,15 @@ impl Service {
 
     // ---- prompts -----------------------------------------------------------------
 
-    fn open_prompt(&self, kind: &str, account: &str, watch_id: Option<&str>, png: &[u8], message: String, login: Option<(Login, CookieJar)>) -> Prompt {
+    fn open_prompt(
+        &self,
+        kind: &str,
+        account: &str,
+        watch_id: Option<&str>,
+        png: &[u8],
+        message: String,
+        login: Option<(Login, CookieJar)>,
+    ) -> Prompt {
         let prompt = Prompt {
             id: prompt_id(),
             kind: kind.into(),
@@ -309,7 +334,14 @@ impl Service {
 
     /// Shows an order captcha and waits for the answer (or `None` after the time
     /// limit, or when `stop` says so).
-    pub fn ask_order_captcha(&self, account: &str, watch_id: &str, png: &[u8], message: String, stop: &dyn Fn() -> bool) -> Option<CaptchaAnswer> {
+    pub fn ask_order_captcha(
+        &self,
+        account: &str,
+        watch_id: &str,
+        png: &[u8],
+        message: String,
+        stop: &dyn Fn() -> bool,
+    ) -> Option<CaptchaAnswer> {
         let prompt = self.open_prompt("order_captcha", account, Some(watch_id), png, message, None);
         let mut guard = self.prompts.lock().ok()?;
         loop {
@@ -341,7 +373,12 @@ impl Service {
         let now = now_ms();
         self.prompts
             .lock()
-            .map(|p| p.iter().filter(|x| x.prompt.expires_at > now).map(|x| x.prompt.clone()).collect())
+            .map(|p| {
+                p.iter()
+                    .filter(|x| x.prompt.expires_at > now)
+                    .map(|x| x.prompt.clone())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -356,7 +393,10 @@ impl Service {
     pub fn login_begin(&self, account: &str, password: &str) -> Result<Prompt, ErrorBody> {
         let account = account.trim();
         if account.is_empty() || password.is_empty() {
-            return Err(ErrorBody::new(ErrorCode::BadParams, "give the 12306 account and its password"));
+            return Err(ErrorBody::new(
+                ErrorCode::BadParams,
+                "give the 12306 account and its password",
+            ));
         }
         let seed = now_ms() as u64 ^ u64::from(std::process::id());
         let (login, step) = Login::start(self.site.clone(), account, password, seed);
@@ -371,19 +411,37 @@ impl Service {
     }
 
     /// Runs a login until it needs the person or ends.
-    fn drive_login(&self, mut login: Login, mut jar: CookieJar, mut step: LoginStep) -> Result<LoginDone, ErrorBody> {
+    fn drive_login(
+        &self,
+        mut login: Login,
+        mut jar: CookieJar,
+        mut step: LoginStep,
+    ) -> Result<LoginDone, ErrorBody> {
         loop {
             step = match step {
                 LoginStep::Send { request, purpose } => {
-                    let resp = webhook::execute(&jar.apply(request), REQUEST_TIMEOUT).map_err(|e| {
-                        ErrorBody::new(ErrorCode::SiteFailed, format!("12306 could not be reached during sign-in ({purpose}): {e}"))
-                    })?;
+                    let resp =
+                        webhook::execute(&jar.apply(request), REQUEST_TIMEOUT).map_err(|e| {
+                            ErrorBody::new(
+                                ErrorCode::SiteFailed,
+                                format!(
+                                    "12306 could not be reached during sign-in ({purpose}): {e}"
+                                ),
+                            )
+                        })?;
                     jar.absorb(&resp, now_ms());
                     login.feed(&resp)
                 }
                 LoginStep::Captcha { png, message } => {
                     let account = login.account().to_string();
-                    let p = self.open_prompt("login_captcha", &account, None, &png, message, Some((login, jar)));
+                    let p = self.open_prompt(
+                        "login_captcha",
+                        &account,
+                        None,
+                        &png,
+                        message,
+                        Some((login, jar)),
+                    );
                     return Ok(LoginDone::Prompt(p));
                 }
                 LoginStep::Done { holder } => {
@@ -400,7 +458,13 @@ impl Service {
                         })
                         .map_err(ErrorBody::from)?;
                     if let Ok(mut s) = self.sessions.lock() {
-                        s.insert(account.clone(), Session { jar, loaded_at: now });
+                        s.insert(
+                            account.clone(),
+                            Session {
+                                jar,
+                                loaded_at: now,
+                            },
+                        );
                     }
                     logging::info("12306 sign-in finished");
                     return Ok(LoginDone::Finished(holder));
@@ -497,12 +561,18 @@ impl Service {
             )
         } else {
             let fetched = self.send("", self.site.station_names()).map_err(|e| {
-                ErrorBody::new(ErrorCode::SiteFailed, format!("12306's station list could not be fetched: {e}"))
+                ErrorBody::new(
+                    ErrorCode::SiteFailed,
+                    format!("12306's station list could not be fetched: {e}"),
+                )
             })?;
             if !fetched.is_success() {
                 return Err(ErrorBody::new(
                     ErrorCode::SiteFailed,
-                    format!("12306's station list could not be fetched (HTTP {})", fetched.status),
+                    format!(
+                        "12306's station list could not be fetched (HTTP {})",
+                        fetched.status
+                    ),
                 ));
             }
             let text = String::from_utf8_lossy(&fetched.body).into_owned();
@@ -511,7 +581,10 @@ impl Service {
                 .send("", self.site.login_conf())
                 .ok()
                 .and_then(|r| serde_json::from_slice::<serde_json::Value>(&r.body).ok())
-                .and_then(|v| v.pointer("/data/station_version").map(|x| x.to_string().trim_matches('"').to_string()))
+                .and_then(|v| {
+                    v.pointer("/data/station_version")
+                        .map(|x| x.to_string().trim_matches('"').to_string())
+                })
                 .unwrap_or_default();
             let _ = std::fs::write(&cache, &text);
             let _ = std::fs::write(&version_file, &version);
@@ -519,7 +592,10 @@ impl Service {
         };
         let parsed = parse_station_names(&text).map_err(|e| {
             let _ = std::fs::remove_file(&cache);
-            ErrorBody::new(ErrorCode::SiteFailed, format!("12306's station list is unreadable: {e}"))
+            ErrorBody::new(
+                ErrorCode::SiteFailed,
+                format!("12306's station list is unreadable: {e}"),
+            )
         })?;
         let entry = (version, Arc::new(parsed));
         if let Ok(mut g) = self.stations.lock() {
@@ -554,7 +630,10 @@ fn prompt_id() -> String {
     if getrandom::fill(&mut bytes).is_err() {
         bytes = (now_ms() as u64 ^ u64::from(std::process::id()).rotate_left(32)).to_le_bytes();
     }
-    format!("p-{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    format!(
+        "p-{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
 }
 
 /// Where a login got to.

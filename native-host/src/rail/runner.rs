@@ -36,13 +36,22 @@ struct Running {
 }
 
 /// Starts the runner thread; it waits for the lock, then runs watches until `stop`.
-pub fn start(service: Arc<Service>, wake: Option<Sender<()>>, stop: Arc<AtomicBool>) -> JoinHandle<()> {
+pub fn start(
+    service: Arc<Service>,
+    wake: Option<Sender<()>>,
+    stop: Arc<AtomicBool>,
+) -> JoinHandle<()> {
     std::thread::spawn(move || run(service, wake, stop))
 }
 
 fn take_lock(service: &Service) -> Option<File> {
     let path = service.data_dir().join("rail-runner.lock");
-    let file = File::options().create(true).truncate(false).write(true).open(&path).ok()?;
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .ok()?;
     match file.try_lock() {
         Ok(()) => Some(file),
         Err(_) => None,
@@ -71,9 +80,12 @@ pub fn run(service: Arc<Service>, wake: Option<Sender<()>>, stop: Arc<AtomicBool
     while !stop.load(Ordering::Relaxed) {
         let watches = Store::open(&db).and_then(|s| active_watches(&s));
         if let Ok(watches) = watches {
-            let wanted: HashMap<&str, &Watch> = watches.iter().map(|w| (w.id.as_str(), w)).collect();
+            let wanted: HashMap<&str, &Watch> =
+                watches.iter().map(|w| (w.id.as_str(), w)).collect();
             running.retain(|id, r| {
-                let keep = wanted.get(id.as_str()).is_some_and(|w| w.updated_at == r.updated_at)
+                let keep = wanted
+                    .get(id.as_str())
+                    .is_some_and(|w| w.updated_at == r.updated_at)
                     && !r.handle.is_finished();
                 if !keep {
                     r.stop.store(true, Ordering::Relaxed);
@@ -148,7 +160,10 @@ fn record(service: &Service, host: &mut Host, watch_id: &str, events: Vec<WatchE
         };
         let handled = host.handle(req);
         if let Err(err) = &handled.result {
-            logging::error(&format!("12306 watch event not recorded: {}", err.code.as_str()));
+            logging::error(&format!(
+                "12306 watch event not recorded: {}",
+                err.code.as_str()
+            ));
         }
         for ev in &handled.events {
             service.push(ev);
@@ -184,7 +199,9 @@ pub fn run_watch(service: &Service, wake: Option<Sender<()>>, watch: &Watch, sto
     if let Some(w) = wake {
         host = host.with_channels(Box::<crate::channels::Deliverer>::default(), w);
     }
-    let intent = match Store::open(&crate::paths::database_path(&dir)).and_then(|s| s.booking_get(&watch.id)) {
+    let intent = match Store::open(&crate::paths::database_path(&dir))
+        .and_then(|s| s.booking_get(&watch.id))
+    {
         Ok(i) => i,
         Err(e) => {
             logging::error(&format!("12306 watch not started: {}", e.code.as_str()));
@@ -192,8 +209,18 @@ pub fn run_watch(service: &Service, wake: Option<Sender<()>>, watch: &Watch, sto
         }
     };
     let account = account_of(watch);
-    let seed = now_ms() as u64 ^ watch.id.bytes().fold(0u64, |h, b| h.rotate_left(5) ^ u64::from(b));
-    let mut w = match Watcher::new(watch, service.site().clone(), service.tuning(), intent.as_ref(), seed) {
+    let seed = now_ms() as u64
+        ^ watch
+            .id
+            .bytes()
+            .fold(0u64, |h, b| h.rotate_left(5) ^ u64::from(b));
+    let mut w = match Watcher::new(
+        watch,
+        service.site().clone(),
+        service.tuning(),
+        intent.as_ref(),
+        seed,
+    ) {
         Ok(w) => w,
         Err(e) => {
             logging::error(&format!("12306 watch not started: {e}"));
@@ -203,6 +230,10 @@ pub fn run_watch(service: &Service, wake: Option<Sender<()>>, watch: &Watch, sto
     let stopped = || stop.load(Ordering::Relaxed);
     let mut action = w.tick(now_ms());
     loop {
+        if matches!(action, Action::NeedLogin { .. }) {
+            // Before the event is told, so whoever reads it sees the account signed out.
+            service.session_ended(&account);
+        }
         record(service, &mut host, &watch.id, w.take_events());
         if stopped() {
             return;
@@ -250,21 +281,31 @@ pub fn run_watch(service: &Service, wake: Option<Sender<()>>, watch: &Watch, sto
                 }
                 match handled.result {
                     Ok(v) => {
-                        let id = v.pointer("/intent/id").and_then(Value::as_str).unwrap_or("").to_string();
+                        let id = v
+                            .pointer("/intent/id")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string();
                         w.intent_recorded(&id, now_ms())
                     }
-                    Err(e) if e.code == ErrorCode::BookingExists => w.intent_refused(&e.message, now_ms()),
+                    Err(e) if e.code == ErrorCode::BookingExists => {
+                        w.intent_refused(&e.message, now_ms())
+                    }
                     Err(e) => {
                         // Nothing recorded: no order may be sent. Try again shortly.
                         logging::error(&format!("12306 intent not recorded: {}", e.code.as_str()));
-                        w.intent_refused(&format!("the host could not record the order ({})", e.message), now_ms())
+                        w.intent_refused(
+                            &format!("the host could not record the order ({})", e.message),
+                            now_ms(),
+                        )
                     }
                 }
             }
             Action::NeedLogin { message } => {
-                service.session_ended(&account);
                 if service.terminal {
-                    eprintln!("12306 ({account}): {message} — run `haoyuan-host login 12306 {account}`");
+                    eprintln!(
+                        "12306 ({account}): {message} — run `haoyuan-host login 12306 {account}`"
+                    );
                 }
                 record(service, &mut host, &watch.id, w.take_events());
                 // Wait for a newer signed-in session of the account.

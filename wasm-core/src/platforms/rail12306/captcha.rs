@@ -23,7 +23,10 @@ pub const PITCH: i32 = 72;
 /// The centre of tile `i` (0–7) in grid coordinates.
 pub fn tile_centre(i: u8) -> [i32; 2] {
     let i = i32::from(i);
-    [5 + PITCH * (i % 4) + TILE / 2, 5 + PITCH * (i / 4) + TILE / 2]
+    [
+        5 + PITCH * (i % 4) + TILE / 2,
+        5 + PITCH * (i / 4) + TILE / 2,
+    ]
 }
 
 /// The tile under a grid point, if any.

@@ -4,8 +4,8 @@
 //! for the login; it is never part of an error or an event.
 
 use super::site::Site;
-use crate::http::HttpResponse;
 use crate::http::HttpRequest;
+use crate::http::HttpResponse;
 use crate::protocol::CaptchaAnswer;
 use serde_json::Value;
 
@@ -13,13 +13,19 @@ use serde_json::Value;
 #[derive(Clone, Debug, PartialEq)]
 pub enum LoginStep {
     /// Send this (with the account's cookie jar) and [`Login::feed`] the response.
-    Send { request: HttpRequest, purpose: &'static str },
+    Send {
+        request: HttpRequest,
+        purpose: &'static str,
+    },
     /// Show this picture (PNG bytes) and give [`Login::answer`] the clicks.
     Captcha { png: Vec<u8>, message: String },
     /// Signed in; `holder` is the name 12306 gave.
     Done { holder: String },
     /// The login cannot go on; `message` says why in plain words.
-    Failed { message: String, wrong_password: bool },
+    Failed {
+        message: String,
+        wrong_password: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -87,7 +93,10 @@ impl Login {
         self.pictures += 1;
         if self.pictures > MAX_PICTURES {
             self.stage = Stage::Finished;
-            return self.fail("too many pictures were refused; start the sign-in again", false);
+            return self.fail(
+                "too many pictures were refused; start the sign-in again",
+                false,
+            );
         }
         self.stage = Stage::Image;
         let r = self.random();
@@ -162,7 +171,10 @@ impl Login {
     }
 
     fn error_page(resp: &HttpResponse) -> bool {
-        super::site::is_login_redirect(resp) && resp.header("location").is_some_and(|l| l.contains("error.html"))
+        super::site::is_login_redirect(resp)
+            && resp
+                .header("location")
+                .is_some_and(|l| l.contains("error.html"))
             || String::from_utf8_lossy(&resp.body).contains("mormhweb/logFiles/error")
     }
 
@@ -170,7 +182,10 @@ impl Login {
     pub fn feed(&mut self, resp: &HttpResponse) -> LoginStep {
         if resp.status == 403 || resp.status == 429 || resp.status >= 500 {
             return self.fail(
-                format!("12306 answered HTTP {} during sign-in; try again in a few minutes", resp.status),
+                format!(
+                    "12306 answered HTTP {} during sign-in; try again in a few minutes",
+                    resp.status
+                ),
                 false,
             );
         }
@@ -192,7 +207,9 @@ impl Login {
                         .and_then(|v| v.get("image").and_then(Value::as_str).map(str::to_string))
                         .and_then(|b| {
                             use base64::Engine;
-                            base64::engine::general_purpose::STANDARD.decode(b.trim()).ok()
+                            base64::engine::general_purpose::STANDARD
+                                .decode(b.trim())
+                                .ok()
                         })
                 };
                 match png {
@@ -205,14 +222,21 @@ impl Login {
                         LoginStep::Captcha { png, message }
                     }
                     None => self.fail(
-                        format!("12306's captcha is not a picture (HTTP {}: {})", resp.status, resp.excerpt()),
+                        format!(
+                            "12306's captcha is not a picture (HTTP {}: {})",
+                            resp.status,
+                            resp.excerpt()
+                        ),
                         false,
                     ),
                 }
             }
             Stage::Check => {
                 let Some(v) = Login::json(resp) else {
-                    return self.fail(format!("12306's captcha check is unreadable: {}", resp.excerpt()), false);
+                    return self.fail(
+                        format!("12306's captcha check is unreadable: {}", resp.excerpt()),
+                        false,
+                    );
                 };
                 match Login::code(&v) {
                     Some(4) => {
@@ -223,15 +247,24 @@ impl Login {
                         }
                     }
                     Some(5 | 7 | 8) => {
-                        self.retry_note = format!("12306: {}; here is a new picture — ", Login::site_message(&v));
+                        self.retry_note = format!(
+                            "12306: {}; here is a new picture — ",
+                            Login::site_message(&v)
+                        );
                         self.picture()
                     }
-                    _ => self.fail(format!("12306's captcha check said: {}", Login::site_message(&v)), false),
+                    _ => self.fail(
+                        format!("12306's captcha check said: {}", Login::site_message(&v)),
+                        false,
+                    ),
                 }
             }
             Stage::Password => {
                 let Some(v) = Login::json(resp) else {
-                    return self.fail(format!("12306's login reply is unreadable: {}", resp.excerpt()), false);
+                    return self.fail(
+                        format!("12306's login reply is unreadable: {}", resp.excerpt()),
+                        false,
+                    );
                 };
                 match Login::code(&v) {
                     Some(0) => {
@@ -246,7 +279,10 @@ impl Login {
                         self.retry_note = format!("12306: {}; ", Login::site_message(&v));
                         self.picture()
                     }
-                    _ => self.fail(format!("12306 refused the login: {}", Login::site_message(&v)), true),
+                    _ => self.fail(
+                        format!("12306 refused the login: {}", Login::site_message(&v)),
+                        true,
+                    ),
                 }
             }
             Stage::UserLogin => {
@@ -258,7 +294,10 @@ impl Login {
             }
             Stage::Uamtk => {
                 let v = Login::json(resp);
-                let tk = v.as_ref().and_then(|v| v.get("newapptk")).and_then(Value::as_str);
+                let tk = v
+                    .as_ref()
+                    .and_then(|v| v.get("newapptk"))
+                    .and_then(Value::as_str);
                 match (v.as_ref().and_then(Login::code), tk) {
                     (Some(0), Some(tk)) if !tk.is_empty() => {
                         self.stage = Stage::AuthClient;
@@ -271,7 +310,8 @@ impl Login {
                     _ => self.fail(
                         format!(
                             "12306 did not confirm the login (uamtk): {}",
-                            v.as_ref().map_or_else(|| resp.excerpt(), Login::site_message)
+                            v.as_ref()
+                                .map_or_else(|| resp.excerpt(), Login::site_message)
                         ),
                         false,
                     ),
@@ -293,7 +333,8 @@ impl Login {
                     _ => self.fail(
                         format!(
                             "12306 did not finish the login (uamauthclient): {}",
-                            v.as_ref().map_or_else(|| resp.excerpt(), Login::site_message)
+                            v.as_ref()
+                                .map_or_else(|| resp.excerpt(), Login::site_message)
                         ),
                         false,
                     ),

@@ -418,7 +418,10 @@ impl Order {
     fn pass_code_image(&mut self) -> OrderStep {
         self.pictures += 1;
         if self.pictures > 5 {
-            return self.not_made("12306 refused five captcha answers; no order was made".into(), true);
+            return self.not_made(
+                "12306 refused five captcha answers; no order was made".into(),
+                true,
+            );
         }
         let r = self.random();
         let req = self.site.pass_code(r);
@@ -547,7 +550,10 @@ impl Order {
                         .and_then(Value::as_str)
                         .unwrap_or("no reason given");
                     return self.not_made(
-                        format!("12306 refused the order details: {}", super::site::strip_tags(m)),
+                        format!(
+                            "12306 refused the order details: {}",
+                            super::site::strip_tags(m)
+                        ),
                         true,
                     );
                 }
@@ -617,7 +623,10 @@ impl Order {
                         .and_then(Value::as_str)
                         .unwrap_or("no reason given");
                     return self.not_made(
-                        format!("12306 did not take the order: {}", super::site::strip_tags(m)),
+                        format!(
+                            "12306 did not take the order: {}",
+                            super::site::strip_tags(m)
+                        ),
                         true,
                     );
                 }
@@ -760,17 +769,19 @@ pub fn reconcile(resp: &HttpResponse, train: &str, date: &str) -> Reconciled {
         .into_iter()
         .flatten()
         .find(|o| {
-            o.get("tickets").and_then(Value::as_array).is_some_and(|ts| {
-                ts.iter().any(|t| {
-                    let dto = t.get("stationTrainDTO");
-                    dto.and_then(|d| d.get("station_train_code"))
-                        .and_then(Value::as_str)
-                        == Some(train)
-                        && t.get("start_train_date_page")
+            o.get("tickets")
+                .and_then(Value::as_array)
+                .is_some_and(|ts| {
+                    ts.iter().any(|t| {
+                        let dto = t.get("stationTrainDTO");
+                        dto.and_then(|d| d.get("station_train_code"))
                             .and_then(Value::as_str)
-                            .is_some_and(|s| s.starts_with(date))
+                            == Some(train)
+                            && t.get("start_train_date_page")
+                                .and_then(Value::as_str)
+                                .is_some_and(|s| s.starts_with(date))
+                    })
                 })
-            })
         });
     match found {
         Some(o) => {

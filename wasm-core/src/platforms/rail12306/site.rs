@@ -301,7 +301,10 @@ impl Site {
 
     /// The account's unfinished orders (queued or waiting for payment).
     pub fn no_complete(&self) -> HttpRequest {
-        self.post("/otn/queryOrder/queryMyOrderNoComplete", "_json_att=".into())
+        self.post(
+            "/otn/queryOrder/queryMyOrderNoComplete",
+            "_json_att=".into(),
+        )
     }
 }
 
@@ -430,9 +433,15 @@ mod tests {
     #[test]
     fn otn_replies_are_read_in_words() {
         let r = |s: u16, b: &str| read_otn(&HttpResponse::new(s, b.as_bytes().to_vec()));
-        assert_eq!(r(200, r#"{"status":true,"data":"N"}"#), Otn::Ok(Value::from("N")));
         assert_eq!(
-            r(200, r#"{"status":false,"messages":["您还有未处理的订单，<a href=\"x\">[未完成订单]</a>"]}"#),
+            r(200, r#"{"status":true,"data":"N"}"#),
+            Otn::Ok(Value::from("N"))
+        );
+        assert_eq!(
+            r(
+                200,
+                r#"{"status":false,"messages":["您还有未处理的订单，<a href=\"x\">[未完成订单]</a>"]}"#
+            ),
             Otn::Refused("您还有未处理的订单，[未完成订单]".into())
         );
         assert_eq!(

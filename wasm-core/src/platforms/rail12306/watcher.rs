@@ -19,7 +19,9 @@
 //!   [`Watcher::resume`].
 
 use super::order::{reconcile, Order, OrderEnd, OrderPlan, OrderStep, Reconciled};
-use super::query::{endpoint_from_init_page, parse_query_reply, QueryReply, Seat, SeatKind, TrainRow};
+use super::query::{
+    endpoint_from_init_page, parse_query_reply, QueryReply, Seat, SeatKind, TrainRow,
+};
 use super::site::{read_otn, Otn, Site};
 use crate::clock::ServerClock;
 use crate::date::Date;
@@ -219,7 +221,10 @@ impl Watcher {
             pairs,
             names,
             trains: trains.iter().map(|t| t.trim().to_uppercase()).collect(),
-            exclude: exclude_trains.iter().map(|t| t.trim().to_uppercase()).collect(),
+            exclude: exclude_trains
+                .iter()
+                .map(|t| t.trim().to_uppercase())
+                .collect(),
             after: minutes_of_hhmm(depart_after),
             before: minutes_of_hhmm(depart_before),
             seats,
@@ -340,7 +345,13 @@ impl Watcher {
         q
     }
 
-    fn send(&mut self, now_ms: i64, request: HttpRequest, purpose: &'static str, paced: bool) -> Action {
+    fn send(
+        &mut self,
+        now_ms: i64,
+        request: HttpRequest,
+        purpose: &'static str,
+        paced: bool,
+    ) -> Action {
         self.sent_ms = now_ms;
         Action::Send {
             request,
@@ -418,7 +429,10 @@ impl Watcher {
         let Some(q) = self.queue.pop() else {
             return self.end_poll(now_ms);
         };
-        let endpoint = self.endpoint.clone().unwrap_or_else(|| "leftTicket/query".into());
+        let endpoint = self
+            .endpoint
+            .clone()
+            .unwrap_or_else(|| "leftTicket/query".into());
         let req = self.site.query(&endpoint, q.0, &q.1, &q.2);
         self.current = Some(q);
         self.phase = Phase::Polling(Query::Rows);
@@ -426,7 +440,8 @@ impl Watcher {
     }
 
     fn end_poll(&mut self, now_ms: i64) -> Action {
-        self.planner.on_response(self.poll_sent_ms, self.poll_outcome);
+        self.planner
+            .on_response(self.poll_sent_ms, self.poll_outcome);
         self.phase = Phase::Idle;
         let found = std::mem::take(&mut self.found);
         if found.is_empty() {
@@ -566,7 +581,12 @@ impl Watcher {
                     self.stop(message)
                 }
                 Reconciled::Unknown { message } => {
-                    self.end_intent("outcome_unknown", "unknown", message.clone(), json!({"train": train, "date": date}));
+                    self.end_intent(
+                        "outcome_unknown",
+                        "unknown",
+                        message.clone(),
+                        json!({"train": train, "date": date}),
+                    );
                     self.stop(message)
                 }
                 Reconciled::NotLoggedIn => {
@@ -597,14 +617,19 @@ impl Watcher {
     }
 
     fn feed_poll(&mut self, q: Query, resp: &HttpResponse, now_ms: i64) -> Action {
-        if resp.status == 403 || resp.status == 429 || resp.status >= 500
+        if resp.status == 403
+            || resp.status == 429
+            || resp.status >= 500
             || String::from_utf8_lossy(&resp.body).contains("过于频繁")
         {
             self.poll_outcome = Outcome::Throttled;
             self.report_once(
                 &format!("throttled-{}", self.planner.attempt()),
                 "throttled",
-                format!("12306 turned the query away (HTTP {}); the watch slows down", resp.status),
+                format!(
+                    "12306 turned the query away (HTTP {}); the watch slows down",
+                    resp.status
+                ),
             );
             self.queue.clear();
             return self.end_poll(now_ms);
@@ -675,7 +700,11 @@ impl Watcher {
                     }
                     Ok(QueryReply::Refused { message }) => {
                         self.moves = 0;
-                        self.report_once(&format!("refused-{message}"), "site_refused", format!("12306 refused the query: {message}"));
+                        self.report_once(
+                            &format!("refused-{message}"),
+                            "site_refused",
+                            format!("12306 refused the query: {message}"),
+                        );
                         self.next_query(now_ms, false)
                     }
                     Ok(QueryReply::Trains {
@@ -700,7 +729,8 @@ impl Watcher {
                         if let Some(t) = sale {
                             let (server, _) = self.clock.server_now(now_ms);
                             if self.sale_burst && t > server {
-                                self.planner.set_release(Some(ReleaseRule::At { server_ms: t }));
+                                self.planner
+                                    .set_release(Some(ReleaseRule::At { server_ms: t }));
                             }
                         }
                         self.found.extend(found);
@@ -708,7 +738,11 @@ impl Watcher {
                     }
                     Err(e) => {
                         self.moves = 0;
-                        self.report_once("unreadable", "site_changed", format!("{e}; the watch keeps trying"));
+                        self.report_once(
+                            "unreadable",
+                            "site_changed",
+                            format!("{e}; the watch keeps trying"),
+                        );
                         self.next_query(now_ms, false)
                     }
                 }
@@ -727,11 +761,17 @@ impl Watcher {
             }
             Phase::Reconciling { train, date } => {
                 self.phase = Phase::Reconciling { train, date };
-                Action::Wait { at_ms: now_ms + 10_000 }
+                Action::Wait {
+                    at_ms: now_ms + 10_000,
+                }
             }
             Phase::Polling(_) => {
                 self.poll_outcome = Outcome::Failed;
-                self.report_once("no-response", "site_unreachable", format!("12306 could not be reached ({error}); the watch keeps trying"));
+                self.report_once(
+                    "no-response",
+                    "site_unreachable",
+                    format!("12306 could not be reached ({error}); the watch keeps trying"),
+                );
                 self.queue.clear();
                 self.end_poll(now_ms)
             }
@@ -835,7 +875,9 @@ impl Watcher {
                         if retry {
                             self.tick(now_ms)
                         } else {
-                            self.stop(format!("{message}; the watch stopped — change it and it starts again"))
+                            self.stop(format!(
+                                "{message}; the watch stopped — change it and it starts again"
+                            ))
                         }
                     }
                     OrderEnd::SessionExpired { intent } => {
@@ -866,7 +908,11 @@ pub fn sale_time(button: &str, date: Date) -> Option<i64> {
     let (m, d) = md.split_once('月')?;
     let (m, d): (u8, u8) = (m.trim().parse().ok()?, d.trim().parse().ok()?);
     let minutes = i64::from(minutes_of_hhmm(hm)?);
-    let year = if m > date.month { date.year - 1 } else { date.year };
+    let year = if m > date.month {
+        date.year - 1
+    } else {
+        date.year
+    };
     let day = Date::parse(&format!("{year:04}-{m:02}-{d:02}")).ok()?;
     Some(day.to_days() * 86_400_000 + minutes * 60_000 - i64::from(BEIJING_MIN) * 60_000)
 }
