@@ -13,12 +13,14 @@
 // {type: "host_event", event, data}.
 //
 // A `watch_event` of a kind the core says is told raises a desktop notification
-// (notifier.js), with the alert sound and the badge count of live findings. The
+// (notifier.js), with the alert sound and the badge count of live findings. A 12306
+// order captcha the host waits on (`prompt` event) raises a sticky notification that
+// opens the popup, where it is answered; it goes when the host says `prompt_closed`. The
 // notification listeners are registered here, at top level, so that a click wakes the
 // worker; tests reach the same handlers through `globalThis.haoyuan`.
 
 import init, * as core from './pkg/haoyuan_core.js';
-import { browserApi } from './platform.js';
+import { browserApi, notificationOptions } from './platform.js';
 import { HostConnection } from './host-connection.js';
 import { Notifier } from './notifier.js';
 import { YyghRuntime } from './yygh-runtime.js';
@@ -36,6 +38,25 @@ function broadcast(message) {
 /** History kinds after which the set of running 114 watches may have changed. */
 const WATCH_SET_KINDS = new Set(['created', 'updated', 'deleted', 'paused', 'resumed']);
 
+/** Notification ids of the captchas the host waits on: this prefix + the prompt id. */
+const PROMPT_NOTICE = 'haoyuan-prompt-';
+
+/** An order captcha waits on the person: say so until it is answered or gone. */
+function promptNotice(event) {
+  const id = event.data?.id;
+  if (typeof id !== 'string' || !id) return;
+  if (event.event === 'prompt' && event.data.kind === 'order_captcha') {
+    const notice = {
+      title: '12306 下单需要验证码 12306 asks for a captcha before the order',
+      message: `${event.data.account ?? ''}: ${event.data.message ?? ''} — 请在号源弹窗中作答 answer it in the Haoyuan popup`,
+      sticky: true,
+    };
+    Promise.resolve(browserApi.notifications.create(PROMPT_NOTICE + id, notificationOptions(notice, []))).catch(() => {});
+  } else if (event.event === 'prompt_closed') {
+    Promise.resolve(browserApi.notifications.clear(PROMPT_NOTICE + id)).catch(() => {});
+  }
+}
+
 const host = new HostConnection(core, {
   onStatus: (status) => {
     broadcast({ type: 'status_changed', status });
@@ -46,6 +67,7 @@ const host = new HostConnection(core, {
       notifier.onWatchEvent(event.data);
       if (WATCH_SET_KINDS.has(event.data?.kind)) yygh.sync();
     }
+    if (event.event === 'prompt' || event.event === 'prompt_closed') promptNotice(event);
     broadcast({ type: 'host_event', ...event });
   },
 });
@@ -68,6 +90,12 @@ async function handleNotificationButton(notificationId, buttonIndex) {
 
 async function handleNotificationClick(notificationId) {
   await ready;
+  if (String(notificationId).startsWith(PROMPT_NOTICE)) {
+    // A captcha to answer: the popup shows it (here in a tab).
+    await browserApi.tabs.create({ url: browserApi.runtime.getURL('popup.html') });
+    await browserApi.notifications.clear(notificationId);
+    return { ok: true, data: { opened: 'popup.html' } };
+  }
   return notifier.handleClick(notificationId);
 }
 

@@ -432,14 +432,12 @@ function renderTargetFields() {
 function readForm() {
   const target = {};
   for (const input of document.querySelectorAll('[data-target-field]')) target[input.dataset.targetField] = input.value;
-  // A 12306 watch's window is made by its travel dates.
-  const span = railForm?.active() ? railForm.window() : { start: $('#start').value, end: $('#end').value };
   return {
     platform: $('#platform').value,
     label: $('#label').value,
     target,
-    start: span.start,
-    end: span.end,
+    start: $('#start').value,
+    end: $('#end').value,
     periods: [...document.querySelectorAll('input[name="periods"]:checked')].map((c) => c.value),
     mode: document.querySelector('input[name="mode"]:checked')?.value ?? 'notify',
     interval_seconds: $('#interval').value,
@@ -460,12 +458,15 @@ async function submit(event) {
   clearErrors();
   $('#form-message').textContent = '';
   railForm?.takePendingDate();
-  const result = JSON.parse(core.watch_from_form(JSON.stringify(readForm()), today()));
+  const form = readForm();
+  // 12306: the core reads what it knows of the form; rail-form.js adds the rest (see there).
+  const rail12306 = railForm?.active();
+  const result = JSON.parse(core.watch_from_form(JSON.stringify(rail12306 ? railForm.forCore(form) : form), today()));
   if (!result.ok) {
     showErrors(result.fields);
     return;
   }
-  if (railForm?.active()) result.watch.target = railForm.completeTarget(result.watch.target);
+  if (rail12306) result.watch = railForm.completeWatch(result.watch, form);
   const button = $('#add-watch');
   button.disabled = true;
   const reply = await hostRequest('watch_put', { watch: result.watch });

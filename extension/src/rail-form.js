@@ -7,10 +7,13 @@
 //
 // The core turns the form into a watch (watch_from_form) from the inputs carrying
 // `data-target-field` — the names the core's platform description lists for 12306 —
-// and checks window, mode and interval; the fields it does not list yet are added to
-// the watch's target by `completeTarget` (typed: lists, booleans), and the host
-// validates the whole watch (its `invalid_watch` fields land next to these inputs).
-// The window of a 12306 watch is its travel dates' first and last day.
+// and checks window, mode and interval (`forCore`: the window of a 12306 watch is its
+// travel dates' first and last day). The fields the core's form does not list yet are
+// added to the watch's target by `completeWatch` (typed: lists, booleans), and the host
+// validates the whole watch (its `invalid_watch` fields land next to these inputs). As
+// long as the core's form does not read the account, the mode goes to it as notify (its
+// check that a booking watch has an account would not see the account chosen here) and
+// is set on the watch afterwards; the host makes that check on the complete watch.
 
 import { h, hostRequest } from './ui.js';
 import { errorWords } from './rail-popup.js';
@@ -440,7 +443,8 @@ export function setupRailForm() {
     const passengers = textInput('passengers', 'rail-passengers', { placeholder: '张三, 李四' });
 
     const parts = [
-      h('div', { class: 'row' }, stationField('from', '出发站 From'), stationField('to', '到达站 To')),
+      stationField('from', '出发站 From'),
+      stationField('to', '到达站 To'),
       datesField(),
       h(
         'div',
@@ -508,6 +512,18 @@ export function setupRailForm() {
     }
   }
 
+  /** The popup's form values as the core's watch_from_form should read them. */
+  function forCore(form) {
+    const { start, end } = windowOfDates();
+    return { ...form, start, end, mode: coreNames.has('account') ? form.mode : 'notify' };
+  }
+
+  /** The core's watch made from `forCore(form)`, completed with what the core does not read. */
+  function completeWatch(watch, form) {
+    const mode = form.mode === 'book' || form.mode === 'notify' ? form.mode : watch.mode;
+    return { ...watch, mode, target: completeTarget(watch.target) };
+  }
+
   /** The core's target with the 12306 fields the core does not read from the form. */
   function completeTarget(target) {
     const out = { ...target };
@@ -558,9 +574,9 @@ export function setupRailForm() {
       renderSeats = () => {};
     },
     active: () => root !== null,
-    window: windowOfDates,
     takePendingDate,
-    completeTarget,
+    forCore,
+    completeWatch,
     mapErrors,
     reset,
     /** The host's 12306 accounts (from the panel). */

@@ -13,9 +13,9 @@
 //
 // The picture (293 × 190): a 30-pixel prompt strip, then 4 × 2 tiles of 67 × 67 with
 // 5-pixel gaps; tile i spans x ∈ [5 + 72·(i mod 4), +67), y ∈ [35 + 72·(i div 4), +67).
-// Each tile is a toggle button over the picture; the answer gives the tiles and the
-// points clicked in the grid's coordinates (the picture's minus the strip), as 12306
-// takes them.
+// Each tile is a toggle button over the picture; the answer gives the points clicked
+// (one per selected tile) in the grid's coordinates (the picture's minus the strip), as
+// 12306 takes them.
 
 import { h, hostRequest } from './ui.js';
 
@@ -64,7 +64,7 @@ export function errorWords(error) {
 }
 
 /**
- * A tile clicker for one prompt. `onSubmit(answer)` gets {tiles, points}; `onNew()`
+ * A tile clicker for one prompt. `onSubmit(answer, prompt)` gets {points}; `onNew()`
  * (optional) asks for another picture. Returns {el, setPrompt, setBusy, say}.
  */
 export function createClicker({ testid = 'rail-captcha', onSubmit, onNew = null }) {
@@ -168,8 +168,9 @@ export function createClicker({ testid = 'rail-captcha', onSubmit, onNew = null 
       say('请先点击符合提示的图片 Click the matching pictures first.', 'warn');
       return;
     }
+    // The points clicked, as 12306 takes them (the host would turn tiles into their centres).
     const order = [...selected.keys()].sort((a, b) => a - b);
-    onSubmit({ tiles: order, points: order.map((i) => selected.get(i)) }, prompt);
+    onSubmit({ points: order.map((i) => selected.get(i)) }, prompt);
   });
   renew.addEventListener('click', () => {
     if (!busy && onNew) onNew(prompt);
@@ -197,8 +198,10 @@ export function setupRailPanel(root, { onAccounts = () => {}, onPrompts = () => 
   const promptList = $('[data-testid="rail-prompts"]');
 
   let accounts = [];
-  /** The login running in this panel: {account, password, promptId} (null: none). */
+  /** The login running in this panel: {account, password, promptId, answering} (null: none). */
   let login = null;
+  /** The person asked for the form while an account is signed in ("sign in another account"). */
+  let formAsked = false;
   /** Pending prompts not of this panel's login: id → {prompt, clicker, li}. */
   const pending = new Map();
   let accountsSeq = 0;
@@ -225,8 +228,8 @@ export function setupRailPanel(root, { onAccounts = () => {}, onPrompts = () => 
     const parts = [];
     if (on.length) parts.push(`已登录 12306 Signed in as ${on.map(holderText).join(', ')}`);
     if (off.length) parts.push(`需要重新登录 Sign in again: ${off.map(holderText).join(', ')}`);
-    setStatus(on.length ? 'signed_in' : off.length ? 'signed_out' : 'signed_out', parts.length ? `${parts.join('. ')}.` : '未登录 12306 Not signed in to 12306.');
-    showForm(!on.length, { focus: false });
+    setStatus(on.length ? 'signed_in' : 'signed_out', parts.length ? `${parts.join('. ')}.` : '未登录 12306 Not signed in to 12306.');
+    showForm(!on.length || formAsked, { focus: false });
     if (off.length && !on.length && !accountInput.value) accountInput.value = off[0].account;
   }
 
@@ -333,6 +336,7 @@ export function setupRailPanel(root, { onAccounts = () => {}, onPrompts = () => 
     if (d.state === 'done') {
       const account = current.account;
       endLogin();
+      formAsked = false;
       say('');
       const list = await loadAccounts();
       const me = list?.find((a) => a.account === account);
@@ -375,6 +379,7 @@ export function setupRailPanel(root, { onAccounts = () => {}, onPrompts = () => 
   });
 
   again.addEventListener('click', () => {
+    formAsked = true;
     accountInput.value = '';
     showForm(true);
   });

@@ -148,6 +148,38 @@ export async function pickStation(page, which, query, telecode) {
   return texts;
 }
 
+/**
+ * Adds a 12306 watch through the popup form (page: an open popup, the account signed
+ * in): stations by telecode from the autocomplete, `dates`, `trains`, `seats` in order,
+ * `mode`; resolves to the stored watch.
+ */
+export async function addRailWatch(page, { label, from = 'VNP', to = 'AOH', dates, trains = [], seats = [], mode = 'notify', interval = 10, account = TRAVELLER.account, passengers = [] }) {
+  await waitForState(page, 'connected');
+  await page.selectOption('#platform', '12306');
+  await pickStation(page, 'from', from, from);
+  await pickStation(page, 'to', to, to);
+  for (const d of dates) {
+    await page.fill('[data-testid="rail-date-input"]', d);
+    await page.click('[data-testid="rail-date-add"]');
+  }
+  await page.fill('[data-testid="rail-trains"]', trains.join(', '));
+  for (const s of seats) await page.check(`[data-testid="rail-seat-${s}"]`);
+  await page.locator(`[data-testid="rail-account-select"] option[value="${account}"]`).waitFor({ state: 'attached', timeout: 30_000 });
+  await page.selectOption('[data-testid="rail-account-select"]', account);
+  await page.fill('[data-testid="rail-passengers"]', passengers.join(', '));
+  await page.fill('#label', label);
+  await page.check(`input[name="mode"][value="${mode}"]`);
+  await page.fill('#interval', String(interval));
+  await page.click('#add-watch');
+  const item = page.locator('[data-testid="watch-item"]', { hasText: label });
+  await item.first().waitFor({ timeout: 30_000 }).catch(async (e) => {
+    // Say why: the form's errors, as the person sees them.
+    const errors = await page.locator('.field-error:not(:empty), #form-error:not(:empty)').allInnerTexts();
+    throw new Error(`the watch was not added (${errors.join(' | ') || e.message})`);
+  });
+  return storedWatch(page, await item.first().getAttribute('data-watch-id'));
+}
+
 /** The host's stored watch `id` (through the extension's own connection). */
 export async function storedWatch(page, id) {
   const reply = await extensionRequest(page, 'watch_get', { id });
