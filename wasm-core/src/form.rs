@@ -33,6 +33,12 @@ pub enum FieldKind {
     Telecode,
     /// A list, written comma- or space-separated.
     List,
+    /// A yes/no choice (a checkbox): `true`/`on`/`1` or `false`/`off`/`0` (a JSON
+    /// boolean too); absent or empty is the field's [`FieldSpec::checked`].
+    Bool,
+    /// 12306 station pairs, `FROM:TO` telecodes, comma- or space-separated
+    /// (`BJP:SHH, SNH:AOH`) → `[{"from", "to"}]`, upper-cased.
+    Pairs,
 }
 
 /// One input of a platform's target, as the popup renders it.
@@ -46,6 +52,10 @@ pub struct FieldSpec {
     pub required: bool,
     /// An example value.
     pub placeholder: &'static str,
+    /// [`FieldKind::Bool`]: whether the box starts checked, which is also the value
+    /// when the form leaves the field out.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub checked: bool,
 }
 
 /// A platform as the extension's pages show it.
@@ -77,6 +87,19 @@ const fn field(
         kind,
         required,
         placeholder,
+        checked: false,
+    }
+}
+
+/// A [`FieldKind::Bool`] field, checked or not at first (and when left out).
+const fn flag(name: &'static str, label: &'static str, checked: bool) -> FieldSpec {
+    FieldSpec {
+        name,
+        label,
+        kind: FieldKind::Bool,
+        required: false,
+        placeholder: "",
+        checked,
     }
 }
 
@@ -144,7 +167,35 @@ pub fn target_fields(p: Platform) -> Vec<FieldSpec> {
                 true,
                 "VNP",
             ),
+            field(
+                "from_name",
+                "出发站名 From (name, optional)",
+                Text,
+                false,
+                "北京南",
+            ),
             field("to_station", "到达站 To (telecode)", Telecode, true, "AOH"),
+            field(
+                "to_name",
+                "到达站名 To (name, optional)",
+                Text,
+                false,
+                "上海虹桥",
+            ),
+            field(
+                "more_pairs",
+                "其他站对 More station pairs, e.g. BJP:SHH (optional)",
+                Pairs,
+                false,
+                "BJP:SHH",
+            ),
+            field(
+                "dates",
+                "乘车日期 Travel dates (YYYY-MM-DD; empty: every day of the window)",
+                List,
+                false,
+                "2026-12-01, 2026-12-02",
+            ),
             field(
                 "trains",
                 "车次 Trains (optional, comma-separated)",
@@ -153,11 +204,56 @@ pub fn target_fields(p: Platform) -> Vec<FieldSpec> {
                 "G1, G3",
             ),
             field(
+                "exclude_trains",
+                "排除车次 Never these trains (optional)",
+                List,
+                false,
+                "K1234",
+            ),
+            field(
+                "depart_after",
+                "最早出发 Leaving after (HH:MM, optional)",
+                Text,
+                false,
+                "07:00",
+            ),
+            field(
+                "depart_before",
+                "最晚出发 Leaving before (HH:MM, optional)",
+                Text,
+                false,
+                "21:00",
+            ),
+            field(
                 "seat_types",
                 "席别 Seat codes (optional, in order)",
                 List,
                 false,
                 "O, M",
+            ),
+            field(
+                "account",
+                "12306 账户 Account (needed to book)",
+                Text,
+                false,
+                "zhangsan",
+            ),
+            field(
+                "passengers",
+                "乘车人 Passengers (names on the account; empty: the holder)",
+                List,
+                false,
+                "张三, 李四",
+            ),
+            flag(
+                "allow_fewer",
+                "票不够时为部分乘车人预订 Book for fewer passengers when not all fit",
+                false,
+            ),
+            flag(
+                "sale_burst",
+                "开售时集中查询 Look in a short burst when sale opens",
+                true,
             ),
         ],
         Platform::Open91160 => vec![
@@ -197,7 +293,8 @@ pub struct WatchForm {
     pub id: String,
     pub platform: String,
     pub label: String,
-    /// The platform's target inputs by [`FieldSpec::name`]; other keys are ignored.
+    /// The platform's target inputs by [`FieldSpec::name`], as text (a [`FieldKind::Bool`]
+    /// also as a JSON boolean); other keys are ignored.
     pub target: Map<String, Value>,
     /// `YYYY-MM-DD`; empty means today.
     pub start: String,
@@ -229,6 +326,79 @@ fn split_list(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// List fields whose entries are codes, upper-cased (`g1` is train G1).
+const UPPER_CASE_LISTS: [&str; 3] = ["trains", "exclude_trains", "seat_types"];
+
+/// What separates the two stations of a pair (`BJP:SHH`, `BJP-SHH`, `BJP→SHH`).
+fn pair_separator(c: char) -> bool {
+    matches!(c, ':' | '：' | '-' | '>' | '→')
+}
+
+/// A [`FieldKind::Bool`] value: `Ok(None)` when absent or empty (the default applies).
+fn bool_of(v: Option<&Value>) -> Result<Option<bool>, String> {
+    let text = match v {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Bool(b)) => return Ok(Some(*b)),
+        Some(Value::String(s)) => s.trim().to_ascii_lowercase(),
+        Some(other) => other.to_string(),
+    };
+    match text.as_str() {
+        "" => Ok(None),
+        "true" | "on" | "1" | "yes" => Ok(Some(true)),
+        "false" | "off" | "0" | "no" => Ok(Some(false)),
+        _ => Err(format!("“{text}” is neither yes (true) nor no (false)")),
+    }
+}
+
+/// A [`FieldKind::Pairs`] text → `[{"from", "to"}]` (telecodes upper-cased), or the
+/// first entry that is not a pair. Spaces around a separator are allowed (`BJP : SHH`).
+fn pairs_of(raw: &str) -> Result<Vec<Value>, String> {
+    let chars: Vec<char> = raw.chars().collect();
+    let mut text = String::with_capacity(raw.len());
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_whitespace() {
+            let prev = text.chars().last();
+            let next = chars[i + 1..].iter().find(|c| !c.is_whitespace());
+            if prev.is_some_and(pair_separator) || next.is_some_and(|c| pair_separator(*c)) {
+                continue;
+            }
+        }
+        text.push(c);
+    }
+    split_list(&text)
+        .into_iter()
+        .map(|item| {
+            let parts: Vec<&str> = item.split(pair_separator).collect();
+            match parts.as_slice() {
+                [from, to] if !from.is_empty() && !to.is_empty() => Ok(json!({
+                    "from": from.to_ascii_uppercase(),
+                    "to": to.to_ascii_uppercase(),
+                })),
+                _ => Err(format!(
+                    "“{item}” is not a station pair: write departure:arrival telecodes, e.g. BJP:SHH"
+                )),
+            }
+        })
+        .collect()
+}
+
+/// Validation names the entries of a pairs field (`target.more_pairs[1].to`); the form
+/// has one input for them all, so the error goes there, saying which pair.
+fn onto_pairs_input(e: FieldError, pairs_fields: &[&str]) -> FieldError {
+    for name in pairs_fields {
+        let Some(rest) = e.field.strip_prefix(&format!("target.{name}[")) else {
+            continue;
+        };
+        let n: Option<usize> = rest.split(']').next().and_then(|i| i.parse().ok());
+        let message = match n {
+            Some(i) => format!("第 {0} 对 pair {0}: {1}", i + 1, e.message),
+            None => e.message,
+        };
+        return err(&format!("target.{name}"), message);
+    }
+    e
+}
+
 fn err(field: &str, message: impl Into<String>) -> FieldError {
     FieldError {
         field: field.to_string(),
@@ -254,24 +424,40 @@ pub fn watch_from_form(form: &WatchForm, today: Date) -> FormResult {
         None => return Err(vec![err("platform", "choose a platform")]),
     };
 
+    let specs = target_fields(platform);
     let mut target = Map::new();
     target.insert("platform".into(), json!(platform.id()));
-    for spec in target_fields(platform) {
-        let raw = text_of(form.target.get(spec.name));
+    for spec in &specs {
+        let given = form.target.get(spec.name);
+        let raw = text_of(given);
         let value = match spec.kind {
             FieldKind::Text => json!(raw),
             FieldKind::Telecode => json!(raw.to_ascii_uppercase()),
             FieldKind::List => json!(split_list(&raw)
                 .into_iter()
-                .map(|s| if spec.name == "seat_types" {
+                .map(|s| if UPPER_CASE_LISTS.contains(&spec.name) {
                     s.to_ascii_uppercase()
                 } else {
                     s
                 })
                 .collect::<Vec<_>>()),
+            FieldKind::Bool => json!(bool_of(given).unwrap_or_else(|e| {
+                errs.push(err(&format!("target.{}", spec.name), e));
+                None
+            })
+            .unwrap_or(spec.checked)),
+            FieldKind::Pairs => json!(pairs_of(&raw).unwrap_or_else(|e| {
+                errs.push(err(&format!("target.{}", spec.name), e));
+                Vec::new()
+            })),
         };
         target.insert(spec.name.into(), value);
     }
+    let pairs_fields: Vec<&str> = specs
+        .iter()
+        .filter(|f| f.kind == FieldKind::Pairs)
+        .map(|f| f.name)
+        .collect();
     let target: Target = match serde_json::from_value(Value::Object(target)) {
         Ok(t) => t,
         // Cannot happen: every field of every target is filled above.
@@ -370,6 +556,7 @@ pub fn watch_from_form(form: &WatchForm, today: Date) -> FormResult {
         watch
             .validate(today)
             .into_iter()
+            .map(|e| onto_pairs_input(e, &pairs_fields))
             .filter(|e| !unreadable.contains(&e.field)),
     );
     if errs.is_empty() {
@@ -1489,12 +1676,17 @@ mod tests {
             }
             // Filling exactly the described fields yields a target of that platform
             // whose serialised keys are the described fields: the two cannot drift.
+            // Every example is a good value; a yes/no is given its non-default answer.
             let mut t = Map::new();
             for f in &p.fields {
-                t.insert(f.name.into(), json!(f.placeholder));
+                let v = match f.kind {
+                    FieldKind::Bool => json!(if f.checked { "false" } else { "true" }),
+                    _ => json!(f.placeholder),
+                };
+                t.insert(f.name.into(), v);
             }
             let f = form(
-                json!({"platform": p.id, "target": t, "end": "2026-11-28", "interval_seconds": 60}),
+                json!({"platform": p.id, "target": t, "end": "2026-12-31", "interval_seconds": 60}),
             );
             let w = match watch_from_form(&f, today()) {
                 Ok(w) => w,
@@ -1517,6 +1709,25 @@ mod tests {
         let v = serde_json::to_value(&all[0]).unwrap();
         assert_eq!(v["default_base_url"], "https://www.114yygh.com");
         assert_eq!(v["fields"][0]["kind"], "text");
+        assert_eq!(v["fields"][0].get("checked"), None);
+        // The kinds as the popup reads them, and the checkbox that starts checked.
+        let rail = serde_json::to_value(&all[1]).unwrap();
+        let kind_of = |name: &str| {
+            let f = rail["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["name"] == name)
+                .unwrap_or_else(|| panic!("{name}"))
+                .clone();
+            (f["kind"].as_str().unwrap().to_string(), f.get("checked").cloned())
+        };
+        assert_eq!(kind_of("from_station"), ("telecode".into(), None));
+        assert_eq!(kind_of("more_pairs"), ("pairs".into(), None));
+        assert_eq!(kind_of("dates"), ("list".into(), None));
+        assert_eq!(kind_of("account"), ("text".into(), None));
+        assert_eq!(kind_of("allow_fewer"), ("bool".into(), None));
+        assert_eq!(kind_of("sale_burst"), ("bool".into(), Some(json!(true))));
     }
 
     #[test]
@@ -1633,6 +1844,7 @@ mod tests {
         let Ok(w) = watch_from_form(&f, today()) else {
             panic!()
         };
+        // Absent fields take the target's defaults: the burst is on, the rest empty.
         assert_eq!(
             w.target,
             Target::Rail12306 {
@@ -1662,6 +1874,180 @@ mod tests {
         assert_eq!(
             fields(watch_from_form(&f, today())),
             ["target.to_station", "target.seat_types"]
+        );
+    }
+
+    /// A 12306 form with every field filled, as the popup sends it.
+    fn full_rail() -> Value {
+        json!({
+            "platform": "12306",
+            "label": "回家",
+            "target": {
+                "from_station": "vnp", "from_name": " 北京南 ",
+                "to_station": "AOH", "to_name": "上海虹桥",
+                "more_pairs": "bjp:shh,  SNH : aoh、BJP→SHH",
+                "dates": "2026-11-28, 2026-11-30",
+                "trains": "g1 G3", "exclude_trains": "k1234，G5",
+                "depart_after": "06:30", "depart_before": "23:00",
+                "seat_types": "O, m",
+                "account": " traveller ",
+                "passengers": "张三、李四",
+                "allow_fewer": "on",
+                "sale_burst": "false"
+            },
+            "start": "2026-11-28",
+            "end": "2026-11-30",
+            "mode": "book",
+            "interval_seconds": "10"
+        })
+    }
+
+    #[test]
+    fn every_rail_field_is_read_from_the_form() {
+        let w = match watch_from_form(&form(full_rail()), today()) {
+            Ok(w) => w,
+            Err(e) => panic!("{e:?}"),
+        };
+        let pair = |from: &str, to: &str| crate::watch::StationPair {
+            from: from.into(),
+            to: to.into(),
+        };
+        assert_eq!(
+            w.target,
+            Target::Rail12306 {
+                from_station: "VNP".into(),
+                to_station: "AOH".into(),
+                trains: vec!["G1".into(), "G3".into()],
+                seat_types: vec!["O".into(), "M".into()],
+                from_name: "北京南".into(),
+                to_name: "上海虹桥".into(),
+                more_pairs: vec![pair("BJP", "SHH"), pair("SNH", "AOH"), pair("BJP", "SHH")],
+                dates: vec!["2026-11-28".into(), "2026-11-30".into()],
+                exclude_trains: vec!["K1234".into(), "G5".into()],
+                depart_after: "06:30".into(),
+                depart_before: "23:00".into(),
+                account: "traveller".into(),
+                passengers: vec!["张三".into(), "李四".into()],
+                allow_fewer: true,
+                sale_burst: false,
+            }
+        );
+        assert_eq!(w.mode, Mode::Book);
+        // The JSON the host gets: the pairs as objects, the burst said because it is off.
+        let v = serde_json::to_value(&w).unwrap();
+        assert_eq!(v["target"]["more_pairs"][1], json!({"from": "SNH", "to": "AOH"}));
+        assert_eq!(v["target"]["sale_burst"], false);
+        assert_eq!(v["target"]["allow_fewer"], true);
+
+        // Yes/no as a checkbox may send it: booleans, on/off, or nothing (the default).
+        for (given, allow_fewer, sale_burst) in [
+            (json!({"allow_fewer": true, "sale_burst": false}), true, false),
+            (json!({"allow_fewer": "true", "sale_burst": "true"}), true, true),
+            (json!({"allow_fewer": "false", "sale_burst": "off"}), false, false),
+            (json!({"allow_fewer": "", "sale_burst": ""}), false, true),
+            (json!({"allow_fewer": null}), false, true),
+            (json!({}), false, true),
+        ] {
+            let mut v = full_rail();
+            let t = v["target"].as_object_mut().unwrap();
+            t.remove("allow_fewer");
+            t.remove("sale_burst");
+            t.extend(given.as_object().unwrap().clone());
+            let Ok(w) = watch_from_form(&form(v), today()) else {
+                panic!("{given}")
+            };
+            let Target::Rail12306 {
+                allow_fewer: a,
+                sale_burst: b,
+                ..
+            } = w.target
+            else {
+                panic!()
+            };
+            assert_eq!((a, b), (allow_fewer, sale_burst), "{given}");
+        }
+
+        // Through the wasm entry point, as the popup calls it.
+        let r = watch_from_form_json(&full_rail().to_string(), "2026-11-27");
+        assert_eq!(r["ok"], true, "{r}");
+        assert_eq!(r["watch"]["target"]["account"], "traveller");
+        assert_eq!(r["watch"]["target"]["dates"], json!(["2026-11-28", "2026-11-30"]));
+    }
+
+    #[test]
+    fn rail_refusals_land_on_their_fields() {
+        let refused = |edit: &dyn Fn(&mut Value)| {
+            let mut v = full_rail();
+            edit(&mut v);
+            match watch_from_form(&form(v), today()) {
+                Err(e) => e,
+                Ok(w) => panic!("accepted: {w:?}"),
+            }
+        };
+        let named = |e: &[FieldError]| e.iter().map(|e| e.field.clone()).collect::<Vec<_>>();
+
+        // A pair that is not one: said on the pairs' input, once.
+        for bad in ["BJP", "BJP:SHH, SNH:", "BJP:SHH:AOH", ":AOH", "BJP SHH"] {
+            let e = refused(&|v| v["target"]["more_pairs"] = json!(bad));
+            assert_eq!(named(&e), ["target.more_pairs"], "{bad}");
+            assert!(e[0].message.contains("BJP:SHH"), "{}", e[0].message);
+        }
+        // A pair of readable shape with a bad telecode: also on that input, saying which.
+        let e = refused(&|v| v["target"]["more_pairs"] = json!("BJP:SHH, SNHX:AOH"));
+        assert_eq!(named(&e), ["target.more_pairs"]);
+        assert!(e[0].message.starts_with("第 2 对 pair 2: "), "{}", e[0].message);
+        let e = refused(&|v| v["target"]["more_pairs"] = json!("AOH-AOH"));
+        assert_eq!(named(&e), ["target.more_pairs"]);
+        assert!(e[0].message.contains("same station"), "{}", e[0].message);
+
+        // Times.
+        let e = refused(&|v| {
+            v["target"]["depart_after"] = json!("25:00");
+            v["target"]["depart_before"] = json!("9 pm");
+        });
+        assert_eq!(
+            named(&e),
+            ["target.depart_after", "target.depart_before"]
+        );
+        assert!(e[0].message.contains("HH:MM"), "{}", e[0].message);
+
+        // A travel date outside the window, and one that is not a date.
+        let e = refused(&|v| v["target"]["dates"] = json!("2026-11-28, 2026-12-05"));
+        assert_eq!(named(&e), ["target.dates"]);
+        assert!(e[0].message.contains("outside the window"), "{}", e[0].message);
+        let e = refused(&|v| v["target"]["dates"] = json!("2026-11-28 tomorrow"));
+        assert_eq!(named(&e), ["target.dates"]);
+
+        // Booking needs the account; watching does not.
+        let e = refused(&|v| v["target"]["account"] = json!("  "));
+        assert_eq!(named(&e), ["target.account"]);
+        assert!(e[0].message.contains("account"), "{}", e[0].message);
+        let mut v = full_rail();
+        v["target"]["account"] = json!("");
+        v["mode"] = json!("notify");
+        assert!(watch_from_form(&form(v), today()).is_ok());
+
+        // Too many passengers; a yes/no that is neither.
+        let e = refused(&|v| v["target"]["passengers"] = json!("a b c d e f"));
+        assert_eq!(named(&e), ["target.passengers"]);
+        let e = refused(&|v| v["target"]["sale_burst"] = json!("maybe"));
+        assert_eq!(named(&e), ["target.sale_burst"]);
+
+        // All at once, each on its own field.
+        let e = refused(&|v| {
+            v["target"]["more_pairs"] = json!("nonsense");
+            v["target"]["depart_before"] = json!("noon");
+            v["target"]["dates"] = json!("2026-12-25");
+            v["target"]["account"] = json!("");
+        });
+        assert_eq!(
+            named(&e),
+            [
+                "target.more_pairs",
+                "target.depart_before",
+                "target.dates",
+                "target.account"
+            ]
         );
     }
 

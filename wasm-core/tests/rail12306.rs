@@ -271,3 +271,354 @@ fn a_query_reply_gives_its_trains_names_and_the_rows_it_could_not_read() {
         Err(QueryError::Missing("data.result"))
     );
 }
+
+// ---------------------------------------------------------------- the run-time watcher
+
+mod flow {
+    use haoyuan_core::date::Date;
+    use haoyuan_core::http::{Body, HttpRequest, HttpResponse};
+    use haoyuan_core::platforms::rail12306::order::{
+        reconcile, Order, OrderEnd, OrderPlan, OrderStep, Reconciled,
+    };
+    use haoyuan_core::platforms::rail12306::query::{parse_row, TrainRow};
+    use haoyuan_core::platforms::rail12306::site::Site;
+    use haoyuan_core::platforms::rail12306::watcher::{sale_time, Action, Tuning, Watcher};
+    use haoyuan_core::watch::Watch;
+    use serde_json::{json, Value};
+
+    const ROWS: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/rail12306/query_rows.txt"
+    ));
+    const INIT_DC: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/rail12306/init_dc.html"
+    ));
+    const PASSENGERS: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/rail12306/passengers.json"
+    ));
+    const NO_COMPLETE: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/rail12306/no_complete.json"
+    ));
+
+    /// Unix ms of a Beijing time `YYYY-MM-DD HH:MM:SS`.
+    fn bj(s: &str) -> i64 {
+        let (d, t) = s.split_once(' ').unwrap();
+        let d = Date::parse(d).unwrap();
+        let p: Vec<i64> = t.split(':').map(|x| x.parse().unwrap()).collect();
+        d.to_days() * 86_400_000 + ((p[0] * 60 + p[1]) * 60 + p[2]) * 1000 - 8 * 3_600_000
+    }
+
+    fn http_date(ms: i64) -> String {
+        const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let days = ms.div_euclid(86_400_000);
+        let d = Date::from_days(days);
+        let s = ms.rem_euclid(86_400_000) / 1000;
+        format!(
+            "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+            DAYS[days.rem_euclid(7) as usize],
+            d.day,
+            MONTHS[(d.month - 1) as usize],
+            d.year,
+            s / 3600,
+            s / 60 % 60,
+            s % 60
+        )
+    }
+
+    fn reply(body: &str, at_ms: i64) -> HttpResponse {
+        HttpResponse::new(200, body.as_bytes().to_vec()).with_header("Date", http_date(at_ms))
+    }
+
+    fn query_reply(rows: &[&str]) -> String {
+        json!({"httpstatus": 200, "status": true, "messages": "",
+               "data": {"flag": "1", "result": rows, "map": {"VNP": "北京南", "AOH": "上海虹桥"}}})
+        .to_string()
+    }
+
+    fn watch(target: Value, mode: &str) -> Watch {
+        let mut t = json!({"platform": "12306", "from_station": "VNP", "to_station": "AOH",
+                           "dates": ["2026-12-04"]});
+        for (k, v) in target.as_object().unwrap() {
+            t[k] = v.clone();
+        }
+        serde_json::from_value(json!({"id": "w-1", "target": t,
+            "window": {"start": "2026-12-03", "end": "2026-12-05"}, "mode": mode,
+            "interval": {"seconds": 60, "jitter_pct": 10}}))
+        .unwrap()
+    }
+
+    fn send_of(a: &Action) -> (&HttpRequest, &'static str) {
+        match a {
+            Action::Send {
+                request, purpose, ..
+            } => (request, *purpose),
+            other => panic!("expected a request, got {other:?}"),
+        }
+    }
+
+    fn body_of(r: &HttpRequest) -> String {
+        match &r.body {
+            Some(Body::Text(t)) => t.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// Runs one poll of `w` at server time `now` with `rows`; the action after it.
+    fn poll(w: &mut Watcher, now: i64, rows: &[&str]) -> Action {
+        let a = w.tick(now);
+        let (req, purpose) = send_of(&a);
+        assert_eq!(purpose, "left_ticket_init");
+        assert!(req.url.ends_with("/otn/leftTicket/init"));
+        let a = w.feed(
+            &reply("<script>var CLeftTicketUrl = 'leftTicket/queryA';</script>", now),
+            now,
+        );
+        let (req, purpose) = send_of(&a);
+        assert_eq!(purpose, "query");
+        assert!(req.url.contains("/otn/leftTicket/queryA?leftTicketDTO.train_date=2026-12-04&leftTicketDTO.from_station=VNP&leftTicketDTO.to_station=AOH&purpose_codes=ADULT"), "{}", req.url);
+        w.feed(&reply(&query_reply(rows), now), now)
+    }
+
+    fn rows() -> Vec<&'static str> {
+        ROWS.lines().filter(|l| !l.trim().is_empty()).collect()
+    }
+
+    fn seen(w: &mut Watcher) -> Vec<(String, String)> {
+        w.take_events()
+            .into_iter()
+            .filter(|e| e.kind == "slot_seen")
+            .map(|e| {
+                (
+                    e.data["train"].as_str().unwrap().to_string(),
+                    e.data["seat"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn filters_pick_trains_departures_and_the_preferred_seat_once() {
+        let now = bj("2026-12-03 09:00:00");
+        let site = Site::new("https://kyfw.example");
+        let all = rows();
+        // G1 07:00 (O 20, M 有, 9 3), K7 20:00 (硬座 无…), G3 not on sale yet.
+        let mut w = Watcher::new(&watch(json!({"seat_types": ["M", "O"]}), "notify"), site.clone(), Tuning::default(), None, 1).unwrap();
+        let next = poll(&mut w, now, &all);
+        assert_eq!(seen(&mut w), [("G1".to_string(), "M".to_string())], "M preferred over O");
+        assert!(matches!(next, Action::Wait { .. }), "{next:?}");
+        // The same slot is not told twice.
+        let Action::Wait { at_ms } = next else { unreachable!() };
+        let a = w.tick(at_ms);
+        let (req, _) = send_of(&a);
+        assert!(req.url.contains("queryA"), "the endpoint is remembered");
+        w.feed(&reply(&query_reply(&all), at_ms), at_ms);
+        assert!(seen(&mut w).is_empty());
+
+        for (target, expect) in [
+            // K7 runs between other stations of the same cities (12306 lists those too).
+            (json!({"exclude_trains": ["g1"]}), vec![("K7", "3")]),
+            (json!({"depart_after": "07:30"}), vec![("K7", "3")]),
+            (json!({"depart_after": "07:30", "depart_before": "19:59"}), vec![]),
+            (json!({"depart_before": "06:59"}), vec![]),
+            (json!({"trains": ["K7"], "seat_types": ["1"]}), vec![]),
+            (json!({"seat_types": ["P", "9"]}), vec![("G1", "9")]),
+            (json!({"seat_types": ["9"], "passengers": ["张三", "李四", "王五", "赵六"]}), vec![]),
+            (json!({"seat_types": ["9"], "passengers": ["张三", "李四", "王五", "赵六"], "allow_fewer": true}), vec![("G1", "9")]),
+        ] {
+            let mut w = Watcher::new(&watch(target.clone(), "notify"), site.clone(), Tuning::default(), None, 1).unwrap();
+            poll(&mut w, now, &all);
+            let want: Vec<(String, String)> = expect.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+            assert_eq!(seen(&mut w), want, "{target}");
+        }
+    }
+
+    #[test]
+    fn a_train_not_on_sale_yet_brings_the_next_poll_to_its_sale_time() {
+        let site = Site::new("https://kyfw.example");
+        let g3 = rows()[2];
+        let sale = bj("2026-12-04 08:00:00");
+        assert_eq!(sale_time("12月04日08:00起售", Date::parse("2026-12-04").unwrap()), Some(sale));
+        assert_eq!(
+            sale_time("12月31日15:00起售", Date::parse("2027-01-14").unwrap()),
+            Some(bj("2026-12-31 15:00:00")),
+            "a December sale of a January train"
+        );
+        assert_eq!(sale_time("预订", Date::parse("2026-12-04").unwrap()), None);
+        let now = sale - 40_000;
+        let mut burst = Watcher::new(&watch(json!({"trains": ["G3"]}), "notify"), site.clone(), Tuning::default(), None, 1).unwrap();
+        let Action::Wait { at_ms } = poll(&mut burst, now, &[g3]) else { panic!() };
+        assert!(at_ms > now && at_ms < sale, "polls again before the sale opens, not 60 s later: {}", at_ms - now);
+        let mut plain = Watcher::new(&watch(json!({"trains": ["G3"], "sale_burst": false}), "notify"), site, Tuning::default(), None, 1).unwrap();
+        let Action::Wait { at_ms } = poll(&mut plain, now, &[g3]) else { panic!() };
+        assert!(at_ms >= now + 54_000, "without sale_burst the interval holds: {}", at_ms - now);
+    }
+
+    fn g1() -> TrainRow {
+        parse_row(0, rows()[0]).unwrap()
+    }
+
+    fn otn(data: Value) -> String {
+        json!({"validateMessagesShowId": "_validatorMessage", "status": true, "httpstatus": 200,
+               "data": data, "messages": [], "validateMessages": {}})
+        .to_string()
+    }
+
+    #[test]
+    fn the_order_chain_sends_the_seeds_fields_and_books_with_the_deadline() {
+        let site = Site::new("https://kyfw.example");
+        let plan = OrderPlan {
+            date: Date::parse("2026-12-04").unwrap(),
+            today: Date::parse("2026-12-03").unwrap(),
+            row: g1(),
+            seat: "O".into(),
+            from_name: "北京南".into(),
+            to_name: "上海虹桥".into(),
+            passengers: vec!["李四".into(), "张三".into()],
+            count: 2,
+            queue_poll_ms: 1000,
+            queue_max_polls: 5,
+        };
+        let now = bj("2026-12-03 09:15:00");
+        let (mut o, step) = Order::start(site, plan, 9);
+        let s = |step: &OrderStep| match step {
+            OrderStep::Send { request, purpose } => (request.clone(), *purpose),
+            other => panic!("expected a request, got {other:?}"),
+        };
+        assert_eq!(s(&step).1, "check_user");
+        let step = o.feed(&reply(&otn(json!({"flag": true})), now), now);
+        let (req, p) = s(&step);
+        assert_eq!(p, "submit_order_request");
+        let body = body_of(&req);
+        assert!(body.contains("&secretStr=SECRET%2Bg1&"), "secretStr as the row had it: {body}");
+        assert!(body.contains("train_date=2026-12-04") && body.contains("tour_flag=dc") && body.contains("purpose_codes=ADULT"));
+        assert!(body.contains("query_from_station_name=%E5%8C%97%E4%BA%AC%E5%8D%97"), "{body}");
+        // Newer captures answer "0".
+        let (req, p) = s(&o.feed(&reply(&otn(json!("0")), now), now));
+        assert_eq!(p, "init_dc");
+        assert!(req.url.ends_with("/otn/confirmPassenger/initDc"));
+        let (req, p) = s(&o.feed(&reply(INIT_DC, now), now));
+        assert_eq!(p, "get_passenger_dtos");
+        assert!(body_of(&req).contains("REPEAT_SUBMIT_TOKEN=41ccc1848d24018ea59ea2534dcb6ef6"));
+        let (req, p) = s(&o.feed(&reply(PASSENGERS, now), now));
+        assert_eq!(p, "check_order_info");
+        let body = body_of(&req);
+        let ticket = haoyuan_core::http::form_encode_component(
+            "O,0,1,李四,1,110101199202021236,13900139000,N_O,0,1,张三,1,110101199001011234,13800138000,N",
+        );
+        assert!(body.contains(&format!("passengerTicketStr={ticket}")), "{body}");
+        let old = haoyuan_core::http::form_encode_component("李四,1,110101199202021236,1_张三,1,110101199001011234,1_");
+        assert!(body.contains(&format!("oldPassengerStr={old}")), "{body}");
+        let (req, p) = s(&o.feed(&reply(&otn(json!({"ifShowPassCode": "N", "submitStatus": true})), now), now));
+        assert_eq!(p, "get_queue_count");
+        let body = body_of(&req);
+        assert!(body.contains("train_date=Fri+Dec+04+2026+00%3A00%3A00+GMT%2B0800+(%E4%B8%AD%E5%9B%BD%E6%A0%87%E5%87%86%E6%97%B6%E9%97%B4)"), "{body}");
+        assert!(body.contains("&leftTicket=OZR1tpi%2BCS0QS8hPbEkbAETALtfyHEorcZtzKm2GfmJfMqKMr78Z3Na4iWQ%3D"), "initDc's leftTicketStr as given: {body}");
+        assert!(body.contains("train_location=P2") && body.contains("seatType=O") && body.contains("train_no=240000G10100"));
+        // The intent comes before the order; nothing is sent until it is recorded.
+        let step = o.feed(&reply(&otn(json!({"count": "0", "ticket": "20,0", "op_2": "false"})), now), now);
+        let OrderStep::RecordIntent { data } = step else { panic!("{step:?}") };
+        assert_eq!(data["train"], "G1");
+        assert!(!data.to_string().contains("1101011990"), "no ID numbers in the intent: {data}");
+        let (req, p) = s(&o.intent_recorded());
+        assert_eq!(p, "confirm_single_for_queue");
+        let body = body_of(&req);
+        assert!(body.contains("key_check_isChange=8826E8156DC5DFA8352ECDEF23F70EB4B71710F26D47E691207507E7"));
+        assert!(body.ends_with("&leftTicketStr=OZR1tpi%2BCS0QS8hPbEkbAETALtfyHEorcZtzKm2GfmJfMqKMr78Z3Na4iWQ%3D"));
+        let step = o.feed(&reply(&otn(json!({"submitStatus": true})), now), now);
+        assert_eq!(step, OrderStep::Wait { ms: 0 });
+        let (_, p) = s(&o.tick(now));
+        assert_eq!(p, "query_order_wait_time");
+        let step = o.feed(&reply(&otn(json!({"waitTime": 4, "orderId": null, "count": 3})), now), now);
+        assert_eq!(step, OrderStep::Wait { ms: 1000 });
+        s(&o.tick(now));
+        let (req, p) = s(&o.feed(&reply(&otn(json!({"waitTime": -1, "orderId": "EG03339181"})), now), now));
+        assert_eq!(p, "result_order_for_dc_queue");
+        assert!(body_of(&req).contains("orderSequence_no=EG03339181"));
+        let (_, p) = s(&o.feed(&reply(&otn(json!({"submitStatus": true})), now), now));
+        assert_eq!(p, "query_my_order_no_complete");
+        let OrderStep::Done(OrderEnd::Booked { order_id, message, pay_by_ms }) = o.feed(&reply(NO_COMPLETE, now), now) else { panic!() };
+        assert_eq!(order_id, "EG03339181");
+        assert_eq!(pay_by_ms, bj("2026-12-03 09:45:00"), "30 minutes after the order");
+        assert!(message.contains("by 09:45 Beijing time"), "{message}");
+    }
+
+    #[test]
+    fn a_queue_without_an_answer_is_unknown_and_refusals_before_the_order_are_retried() {
+        let site = Site::new("https://kyfw.example");
+        let plan = OrderPlan {
+            date: Date::parse("2026-12-04").unwrap(),
+            today: Date::parse("2026-12-03").unwrap(),
+            row: g1(),
+            seat: "O".into(),
+            from_name: "北京南".into(),
+            to_name: "上海虹桥".into(),
+            passengers: vec![],
+            count: 1,
+            queue_poll_ms: 1000,
+            queue_max_polls: 2,
+        };
+        let now = bj("2026-12-03 09:15:00");
+        // Sold out between the query and the order: no order, try again later.
+        let (mut o, _) = Order::start(site.clone(), plan.clone(), 1);
+        o.feed(&reply(&otn(json!({"flag": true})), now), now);
+        let step = o.feed(&reply(r#"{"status":false,"messages":["车票信息已过期，请重新查询最新车票信息"]}"#, now), now);
+        let OrderStep::Done(OrderEnd::NotMade { retry: true, intent: false, message }) = step else { panic!("{step:?}") };
+        assert!(message.contains("车票信息已过期"));
+        // A passenger not on the account: the watch must change, not retry.
+        let mut named = plan.clone();
+        named.passengers = vec!["王五".into()];
+        let (mut o, _) = Order::start(site.clone(), named, 1);
+        o.feed(&reply(&otn(json!({"flag": true})), now), now);
+        o.feed(&reply(&otn(json!("N")), now), now);
+        o.feed(&reply(INIT_DC, now), now);
+        let step = o.feed(&reply(PASSENGERS, now), now);
+        let OrderStep::Done(OrderEnd::NotMade { retry: false, .. }) = step else { panic!("{step:?}") };
+        // The queue never answers: unknown, never booked.
+        let (mut o, _) = Order::start(site, plan, 1);
+        o.feed(&reply(&otn(json!({"flag": true})), now), now);
+        o.feed(&reply(&otn(json!("N")), now), now);
+        o.feed(&reply(INIT_DC, now), now);
+        o.feed(&reply(PASSENGERS, now), now);
+        o.feed(&reply(&otn(json!({"ifShowPassCode": "Y", "submitStatus": true})), now), now);
+        // ifShowPassCode Y: the picture first.
+        let step = o.feed(&HttpResponse::new(200, b"\x89PNG\r\n\x1a\nfake".to_vec()), now);
+        assert!(matches!(step, OrderStep::Captcha { .. }), "{step:?}");
+        let step = o.answer(&haoyuan_core::protocol::CaptchaAnswer { tiles: vec![1, 4], points: vec![] });
+        let OrderStep::Send { request, .. } = step else { panic!() };
+        assert!(body_of(&request).contains("randCode=110%2C38%2C38%2C110"));
+        o.feed(&reply(&otn(json!({"result": "1", "msg": "randCodeRight"})), now), now);
+        o.feed(&reply(&otn(json!({"count": "0", "op_2": "false"})), now), now);
+        let OrderStep::Send { request, .. } = o.intent_recorded() else { panic!() };
+        assert!(body_of(&request).contains("randCode=110%2C38%2C38%2C110"), "the captcha answer goes with the order");
+        o.feed(&reply(&otn(json!({"submitStatus": true})), now), now);
+        for _ in 0..2 {
+            o.tick(now);
+            let step = o.feed(&reply(&otn(json!({"waitTime": -100})), now), now);
+            if let OrderStep::Done(end) = step {
+                let OrderEnd::Unknown { message } = end else { panic!("{end:?}") };
+                assert!(message.contains("check your unpaid orders"));
+                return;
+            }
+        }
+        panic!("the queue was polled past its cap");
+    }
+
+    #[test]
+    fn unfinished_orders_settle_a_booking_whose_end_was_lost() {
+        let found = reconcile(&reply(NO_COMPLETE, 0), "G1", "2026-12-04");
+        let Reconciled::Booked { order_id, pay_by_ms, .. } = found else { panic!("{found:?}") };
+        assert_eq!((order_id.as_str(), pay_by_ms), ("EG03339181", bj("2026-12-03 09:45:00")));
+        assert!(matches!(reconcile(&reply(NO_COMPLETE, 0), "G3", "2026-12-04"), Reconciled::Unknown { .. }));
+        let queued = otn(json!({"orderCacheDTO": {"status": 1, "stationTrainCode": "G1"}, "to_page": "cache"}));
+        assert!(matches!(reconcile(&reply(&queued, 0), "G1", "2026-12-04"), Reconciled::Unknown { .. }));
+        let out = r#"{"status":false,"messages":["用户未登录"],"url":"/leftTicket/init"}"#;
+        assert_eq!(reconcile(&reply(out, 0), "G1", "2026-12-04"), Reconciled::NotLoggedIn);
+        assert!(matches!(reconcile(&reply("<html>", 0), "G1", "2026-12-04"), Reconciled::Unknown { .. }));
+    }
+}

@@ -308,20 +308,24 @@ impl Site {
     }
 }
 
-/// `Tue Jan 16 2018 00:00:00 GMT+0800 (中国标准时间)`, form-encoded as the seed builds it.
+/// `Tue Jan 16 2018 00:00:00 GMT+0800 (中国标准时间)`, form-encoded as the seed builds it
+/// (its parentheses left as they are).
 pub fn js_date_form(d: Date) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     let wd = DAYS[d.to_days().rem_euclid(7) as usize];
-    let text = format!(
-        "{wd} {} {:02} {} 00:00:00 GMT+0800 (中国标准时间)",
+    // Built as the seed does: the parentheses stay as they are.
+    format!(
+        "{wd}+{}+{:02}+{}+{}+{}+({})",
         MONTHS[(d.month - 1) as usize],
         d.day,
-        d.year
-    );
-    form_encode_component(&text)
+        d.year,
+        form_encode_component("00:00:00"),
+        form_encode_component("GMT+0800"),
+        form_encode_component("中国标准时间")
+    )
 }
 
 /// What an `otn` JSON reply (`{"status", "data", "messages"}`) says.
@@ -424,8 +428,9 @@ mod tests {
     fn js_dates_print_like_the_page() {
         let d = Date::parse("2018-01-16").unwrap();
         assert_eq!(
-            crate::http::form_encode_component("Tue Jan 16 2018 00:00:00 GMT+0800 (中国标准时间)"),
-            js_date_form(d)
+            js_date_form(d),
+            "Tue+Jan+16+2018+00%3A00%3A00+GMT%2B0800+(%E4%B8%AD%E5%9B%BD%E6%A0%87%E5%87%86%E6%97%B6%E9%97%B4)",
+            "the seed's own example"
         );
         assert!(js_date_form(Date::parse("2026-11-27").unwrap()).starts_with("Fri+Nov+27+2026"));
     }
