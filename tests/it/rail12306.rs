@@ -341,6 +341,13 @@ fn a_full_booking_with_the_login_and_order_captchas() {
     );
     assert_eq!(again["error"]["code"], "prompt_gone");
 
+    let smtp = crate::smtp_server::SmtpServer::start(crate::smtp_server::SmtpOpts::plain());
+    host.ok(
+        "channels_put",
+        json!({"settings": {"language": "zh", "email": {
+            "enabled": true, "host": "127.0.0.1", "port": smtp.port(), "security": "none",
+            "from": "号源 <haoyuan@example.com>", "to": ["me@example.com"], "timeout_secs": 5}}}),
+    );
     let w = host.ok("watch_put", book_watch(json!({})));
     let prompt = host.wait_event("order captcha", 30, |e| {
         e["event"] == "prompt" && e["data"]["kind"] == "order_captcha"
@@ -373,6 +380,22 @@ fn a_full_booking_with_the_login_and_order_captchas() {
     let orders = sb.orders();
     assert_eq!(orders.len(), 1, "{orders:?}");
     assert_eq!(orders[0]["status"], "booked");
+    // The mail says it is booked, the order number and until when to pay.
+    let got = smtp.wait_received(3, Duration::from_secs(30));
+    let mail = got
+        .iter()
+        .find(|m| m.subject.contains("已预约成功"))
+        .unwrap_or_else(|| panic!("no booked mail in {got:?}"));
+    let text = mail.text.clone().unwrap_or_default();
+    assert!(
+        text.contains(orders[0]["orderId"].as_str().unwrap()),
+        "{text}"
+    );
+    assert!(
+        text.contains("支付期限") && text.contains("北京时间"),
+        "{text}"
+    );
+    assert!(!text.contains("110101"), "no ID number in the mail: {text}");
     assert_eq!(orders[0]["tickets"][0]["passenger_name"], "张三");
     assert_eq!(orders[0]["tickets"][0]["seat_type"], "O");
     let kinds = host.kinds();
@@ -684,4 +707,50 @@ fn headless_login_watch_and_run_from_the_command_line() {
         text.contains("booked") && text.contains("booking_submitted"),
         "{text}"
     );
+}
+
+#[test]
+fn stations_are_searched_from_one_cached_copy_of_the_list() {
+    let sb = Sandbox::start(&scenario(""));
+    let home = tempfile::tempdir().unwrap();
+    let mut host = Host::start(home.path(), &sb.base());
+    let found = host.ok("rail_stations", json!({"query": "beijingnan", "limit": 5}));
+    assert_eq!(found["stations"][0]["telecode"], "VNP", "{found}");
+    assert_eq!(found["stations"][0]["name"], "北京南");
+    assert!(
+        !found["version"].as_str().unwrap().is_empty(),
+        "the list's version is kept: {found}"
+    );
+    let bj = host.ok("rail_stations", json!({"query": "北京"}));
+    assert!(bj["stations"].as_array().unwrap().len() >= 3, "{bj}");
+    let abbr = host.ok("rail_stations", json!({"query": "shhq"}));
+    assert_eq!(abbr["stations"][0]["telecode"], "AOH");
+    drop(host);
+    // A new host process reads the cached file: the list was fetched once.
+    let mut again = Host::start(home.path(), &sb.base());
+    again.ok("rail_stations", json!({"query": "gz"}));
+    assert_eq!(sb.count("station_name.js"), 1);
+}
+
+#[test]
+fn a_403_slows_the_watch_down_instead_of_retrying() {
+    let sb = Sandbox::start(&scenario(""));
+    sb.fault("/otn/leftTicket/*", FaultKind::Status { status: 403 }, 1);
+    let home = tempfile::tempdir().unwrap();
+    let mut host = Host::start(home.path(), &sb.base());
+    let mut w = book_watch(json!({"account": ""}));
+    w["watch"]["mode"] = json!("notify");
+    host.ok("watch_put", w);
+    let t = host.wait_kind("throttled", 30);
+    assert!(t["message"].as_str().unwrap().contains("403"), "{t}");
+    let after = sb.count("/otn/leftTicket/");
+    // The watch's interval is 10 s; backing off, it stays away much longer.
+    std::thread::sleep(Duration::from_secs(14));
+    assert_eq!(
+        sb.count("/otn/leftTicket/"),
+        after,
+        "asked again within the backoff: {:?}",
+        sb.paths()
+    );
+    assert!(count_kind(&host, "slot_seen") == 0);
 }

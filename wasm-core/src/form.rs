@@ -441,11 +441,12 @@ pub fn watch_from_form(form: &WatchForm, today: Date) -> FormResult {
                     s
                 })
                 .collect::<Vec<_>>()),
-            FieldKind::Bool => json!(bool_of(given).unwrap_or_else(|e| {
-                errs.push(err(&format!("target.{}", spec.name), e));
-                None
-            })
-            .unwrap_or(spec.checked)),
+            FieldKind::Bool => json!(bool_of(given)
+                .unwrap_or_else(|e| {
+                    errs.push(err(&format!("target.{}", spec.name), e));
+                    None
+                })
+                .unwrap_or(spec.checked)),
             FieldKind::Pairs => json!(pairs_of(&raw).unwrap_or_else(|e| {
                 errs.push(err(&format!("target.{}", spec.name), e));
                 Vec::new()
@@ -1720,7 +1721,10 @@ mod tests {
                 .find(|f| f["name"] == name)
                 .unwrap_or_else(|| panic!("{name}"))
                 .clone();
-            (f["kind"].as_str().unwrap().to_string(), f.get("checked").cloned())
+            (
+                f["kind"].as_str().unwrap().to_string(),
+                f.get("checked").cloned(),
+            )
         };
         assert_eq!(kind_of("from_station"), ("telecode".into(), None));
         assert_eq!(kind_of("more_pairs"), ("pairs".into(), None));
@@ -1935,15 +1939,30 @@ mod tests {
         assert_eq!(w.mode, Mode::Book);
         // The JSON the host gets: the pairs as objects, the burst said because it is off.
         let v = serde_json::to_value(&w).unwrap();
-        assert_eq!(v["target"]["more_pairs"][1], json!({"from": "SNH", "to": "AOH"}));
+        assert_eq!(
+            v["target"]["more_pairs"][1],
+            json!({"from": "SNH", "to": "AOH"})
+        );
         assert_eq!(v["target"]["sale_burst"], false);
         assert_eq!(v["target"]["allow_fewer"], true);
 
         // Yes/no as a checkbox may send it: booleans, on/off, or nothing (the default).
         for (given, allow_fewer, sale_burst) in [
-            (json!({"allow_fewer": true, "sale_burst": false}), true, false),
-            (json!({"allow_fewer": "true", "sale_burst": "true"}), true, true),
-            (json!({"allow_fewer": "false", "sale_burst": "off"}), false, false),
+            (
+                json!({"allow_fewer": true, "sale_burst": false}),
+                true,
+                false,
+            ),
+            (
+                json!({"allow_fewer": "true", "sale_burst": "true"}),
+                true,
+                true,
+            ),
+            (
+                json!({"allow_fewer": "false", "sale_burst": "off"}),
+                false,
+                false,
+            ),
             (json!({"allow_fewer": "", "sale_burst": ""}), false, true),
             (json!({"allow_fewer": null}), false, true),
             (json!({}), false, true),
@@ -1971,7 +1990,10 @@ mod tests {
         let r = watch_from_form_json(&full_rail().to_string(), "2026-11-27");
         assert_eq!(r["ok"], true, "{r}");
         assert_eq!(r["watch"]["target"]["account"], "traveller");
-        assert_eq!(r["watch"]["target"]["dates"], json!(["2026-11-28", "2026-11-30"]));
+        assert_eq!(
+            r["watch"]["target"]["dates"],
+            json!(["2026-11-28", "2026-11-30"])
+        );
     }
 
     #[test]
@@ -1995,7 +2017,11 @@ mod tests {
         // A pair of readable shape with a bad telecode: also on that input, saying which.
         let e = refused(&|v| v["target"]["more_pairs"] = json!("BJP:SHH, SNHX:AOH"));
         assert_eq!(named(&e), ["target.more_pairs"]);
-        assert!(e[0].message.starts_with("第 2 对 pair 2: "), "{}", e[0].message);
+        assert!(
+            e[0].message.starts_with("第 2 对 pair 2: "),
+            "{}",
+            e[0].message
+        );
         let e = refused(&|v| v["target"]["more_pairs"] = json!("AOH-AOH"));
         assert_eq!(named(&e), ["target.more_pairs"]);
         assert!(e[0].message.contains("same station"), "{}", e[0].message);
@@ -2005,16 +2031,17 @@ mod tests {
             v["target"]["depart_after"] = json!("25:00");
             v["target"]["depart_before"] = json!("9 pm");
         });
-        assert_eq!(
-            named(&e),
-            ["target.depart_after", "target.depart_before"]
-        );
+        assert_eq!(named(&e), ["target.depart_after", "target.depart_before"]);
         assert!(e[0].message.contains("HH:MM"), "{}", e[0].message);
 
         // A travel date outside the window, and one that is not a date.
         let e = refused(&|v| v["target"]["dates"] = json!("2026-11-28, 2026-12-05"));
         assert_eq!(named(&e), ["target.dates"]);
-        assert!(e[0].message.contains("outside the window"), "{}", e[0].message);
+        assert!(
+            e[0].message.contains("outside the window"),
+            "{}",
+            e[0].message
+        );
         let e = refused(&|v| v["target"]["dates"] = json!("2026-11-28 tomorrow"));
         assert_eq!(named(&e), ["target.dates"]);
 

@@ -376,7 +376,10 @@ mod flow {
         assert_eq!(purpose, "left_ticket_init");
         assert!(req.url.ends_with("/otn/leftTicket/init"));
         let a = w.feed(
-            &reply("<script>var CLeftTicketUrl = 'leftTicket/queryA';</script>", now),
+            &reply(
+                "<script>var CLeftTicketUrl = 'leftTicket/queryA';</script>",
+                now,
+            ),
             now,
         );
         let (req, purpose) = send_of(&a);
@@ -408,12 +411,25 @@ mod flow {
         let site = Site::new("https://kyfw.example");
         let all = rows();
         // G1 07:00 (O 20, M 有, 9 3), K7 20:00 (硬座 无…), G3 not on sale yet.
-        let mut w = Watcher::new(&watch(json!({"seat_types": ["M", "O"]}), "notify"), site.clone(), Tuning::default(), None, 1).unwrap();
+        let mut w = Watcher::new(
+            &watch(json!({"seat_types": ["M", "O"]}), "notify"),
+            site.clone(),
+            Tuning::default(),
+            None,
+            1,
+        )
+        .unwrap();
         let next = poll(&mut w, now, &all);
-        assert_eq!(seen(&mut w), [("G1".to_string(), "M".to_string())], "M preferred over O");
+        assert_eq!(
+            seen(&mut w),
+            [("G1".to_string(), "M".to_string())],
+            "M preferred over O"
+        );
         assert!(matches!(next, Action::Wait { .. }), "{next:?}");
         // The same slot is not told twice.
-        let Action::Wait { at_ms } = next else { unreachable!() };
+        let Action::Wait { at_ms } = next else {
+            unreachable!()
+        };
         let a = w.tick(at_ms);
         let (req, _) = send_of(&a);
         assert!(req.url.contains("queryA"), "the endpoint is remembered");
@@ -424,16 +440,35 @@ mod flow {
             // K7 runs between other stations of the same cities (12306 lists those too).
             (json!({"exclude_trains": ["g1"]}), vec![("K7", "3")]),
             (json!({"depart_after": "07:30"}), vec![("K7", "3")]),
-            (json!({"depart_after": "07:30", "depart_before": "19:59"}), vec![]),
+            (
+                json!({"depart_after": "07:30", "depart_before": "19:59"}),
+                vec![],
+            ),
             (json!({"depart_before": "06:59"}), vec![]),
             (json!({"trains": ["K7"], "seat_types": ["1"]}), vec![]),
             (json!({"seat_types": ["P", "9"]}), vec![("G1", "9")]),
-            (json!({"seat_types": ["9"], "passengers": ["张三", "李四", "王五", "赵六"]}), vec![]),
-            (json!({"seat_types": ["9"], "passengers": ["张三", "李四", "王五", "赵六"], "allow_fewer": true}), vec![("G1", "9")]),
+            (
+                json!({"seat_types": ["9"], "passengers": ["张三", "李四", "王五", "赵六"]}),
+                vec![],
+            ),
+            (
+                json!({"seat_types": ["9"], "passengers": ["张三", "李四", "王五", "赵六"], "allow_fewer": true}),
+                vec![("G1", "9")],
+            ),
         ] {
-            let mut w = Watcher::new(&watch(target.clone(), "notify"), site.clone(), Tuning::default(), None, 1).unwrap();
+            let mut w = Watcher::new(
+                &watch(target.clone(), "notify"),
+                site.clone(),
+                Tuning::default(),
+                None,
+                1,
+            )
+            .unwrap();
             poll(&mut w, now, &all);
-            let want: Vec<(String, String)> = expect.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+            let want: Vec<(String, String)> = expect
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect();
             assert_eq!(seen(&mut w), want, "{target}");
         }
     }
@@ -443,7 +478,10 @@ mod flow {
         let site = Site::new("https://kyfw.example");
         let g3 = rows()[2];
         let sale = bj("2026-12-04 08:00:00");
-        assert_eq!(sale_time("12月04日08:00起售", Date::parse("2026-12-04").unwrap()), Some(sale));
+        assert_eq!(
+            sale_time("12月04日08:00起售", Date::parse("2026-12-04").unwrap()),
+            Some(sale)
+        );
         assert_eq!(
             sale_time("12月31日15:00起售", Date::parse("2027-01-14").unwrap()),
             Some(bj("2026-12-31 15:00:00")),
@@ -451,12 +489,38 @@ mod flow {
         );
         assert_eq!(sale_time("预订", Date::parse("2026-12-04").unwrap()), None);
         let now = sale - 40_000;
-        let mut burst = Watcher::new(&watch(json!({"trains": ["G3"]}), "notify"), site.clone(), Tuning::default(), None, 1).unwrap();
-        let Action::Wait { at_ms } = poll(&mut burst, now, &[g3]) else { panic!() };
-        assert!(at_ms > now && at_ms < sale, "polls again before the sale opens, not 60 s later: {}", at_ms - now);
-        let mut plain = Watcher::new(&watch(json!({"trains": ["G3"], "sale_burst": false}), "notify"), site, Tuning::default(), None, 1).unwrap();
-        let Action::Wait { at_ms } = poll(&mut plain, now, &[g3]) else { panic!() };
-        assert!(at_ms >= now + 54_000, "without sale_burst the interval holds: {}", at_ms - now);
+        let mut burst = Watcher::new(
+            &watch(json!({"trains": ["G3"]}), "notify"),
+            site.clone(),
+            Tuning::default(),
+            None,
+            1,
+        )
+        .unwrap();
+        let Action::Wait { at_ms } = poll(&mut burst, now, &[g3]) else {
+            panic!()
+        };
+        assert!(
+            at_ms > now && at_ms < sale,
+            "polls again before the sale opens, not 60 s later: {}",
+            at_ms - now
+        );
+        let mut plain = Watcher::new(
+            &watch(json!({"trains": ["G3"], "sale_burst": false}), "notify"),
+            site,
+            Tuning::default(),
+            None,
+            1,
+        )
+        .unwrap();
+        let Action::Wait { at_ms } = poll(&mut plain, now, &[g3]) else {
+            panic!()
+        };
+        assert!(
+            at_ms >= now + 54_000,
+            "without sale_burst the interval holds: {}",
+            at_ms - now
+        );
     }
 
     fn g1() -> TrainRow {
@@ -495,9 +559,19 @@ mod flow {
         let (req, p) = s(&step);
         assert_eq!(p, "submit_order_request");
         let body = body_of(&req);
-        assert!(body.contains("&secretStr=SECRET%2Bg1&"), "secretStr as the row had it: {body}");
-        assert!(body.contains("train_date=2026-12-04") && body.contains("tour_flag=dc") && body.contains("purpose_codes=ADULT"));
-        assert!(body.contains("query_from_station_name=%E5%8C%97%E4%BA%AC%E5%8D%97"), "{body}");
+        assert!(
+            body.contains("&secretStr=SECRET%2Bg1&"),
+            "secretStr as the row had it: {body}"
+        );
+        assert!(
+            body.contains("train_date=2026-12-04")
+                && body.contains("tour_flag=dc")
+                && body.contains("purpose_codes=ADULT")
+        );
+        assert!(
+            body.contains("query_from_station_name=%E5%8C%97%E4%BA%AC%E5%8D%97"),
+            "{body}"
+        );
         // Newer captures answer "0".
         let (req, p) = s(&o.feed(&reply(&otn(json!("0")), now), now));
         assert_eq!(p, "init_dc");
@@ -511,40 +585,95 @@ mod flow {
         let ticket = haoyuan_core::http::form_encode_component(
             "O,0,1,李四,1,110101199202021236,13900139000,N_O,0,1,张三,1,110101199001011234,13800138000,N",
         );
-        assert!(body.contains(&format!("passengerTicketStr={ticket}")), "{body}");
-        let old = haoyuan_core::http::form_encode_component("李四,1,110101199202021236,1_张三,1,110101199001011234,1_");
+        assert!(
+            body.contains(&format!("passengerTicketStr={ticket}")),
+            "{body}"
+        );
+        let old = haoyuan_core::http::form_encode_component(
+            "李四,1,110101199202021236,1_张三,1,110101199001011234,1_",
+        );
         assert!(body.contains(&format!("oldPassengerStr={old}")), "{body}");
-        let (req, p) = s(&o.feed(&reply(&otn(json!({"ifShowPassCode": "N", "submitStatus": true})), now), now));
+        let (req, p) = s(&o.feed(
+            &reply(
+                &otn(json!({"ifShowPassCode": "N", "submitStatus": true})),
+                now,
+            ),
+            now,
+        ));
         assert_eq!(p, "get_queue_count");
         let body = body_of(&req);
         assert!(body.contains("train_date=Fri+Dec+04+2026+00%3A00%3A00+GMT%2B0800+(%E4%B8%AD%E5%9B%BD%E6%A0%87%E5%87%86%E6%97%B6%E9%97%B4)"), "{body}");
-        assert!(body.contains("&leftTicket=OZR1tpi%2BCS0QS8hPbEkbAETALtfyHEorcZtzKm2GfmJfMqKMr78Z3Na4iWQ%3D"), "initDc's leftTicketStr as given: {body}");
-        assert!(body.contains("train_location=P2") && body.contains("seatType=O") && body.contains("train_no=240000G10100"));
+        assert!(
+            body.contains(
+                "&leftTicket=OZR1tpi%2BCS0QS8hPbEkbAETALtfyHEorcZtzKm2GfmJfMqKMr78Z3Na4iWQ%3D"
+            ),
+            "initDc's leftTicketStr as given: {body}"
+        );
+        assert!(
+            body.contains("train_location=P2")
+                && body.contains("seatType=O")
+                && body.contains("train_no=240000G10100")
+        );
         // The intent comes before the order; nothing is sent until it is recorded.
-        let step = o.feed(&reply(&otn(json!({"count": "0", "ticket": "20,0", "op_2": "false"})), now), now);
-        let OrderStep::RecordIntent { data } = step else { panic!("{step:?}") };
+        let step = o.feed(
+            &reply(
+                &otn(json!({"count": "0", "ticket": "20,0", "op_2": "false"})),
+                now,
+            ),
+            now,
+        );
+        let OrderStep::RecordIntent { data } = step else {
+            panic!("{step:?}")
+        };
         assert_eq!(data["train"], "G1");
-        assert!(!data.to_string().contains("1101011990"), "no ID numbers in the intent: {data}");
+        assert!(
+            !data.to_string().contains("1101011990"),
+            "no ID numbers in the intent: {data}"
+        );
         let (req, p) = s(&o.intent_recorded());
         assert_eq!(p, "confirm_single_for_queue");
         let body = body_of(&req);
-        assert!(body.contains("key_check_isChange=8826E8156DC5DFA8352ECDEF23F70EB4B71710F26D47E691207507E7"));
-        assert!(body.ends_with("&leftTicketStr=OZR1tpi%2BCS0QS8hPbEkbAETALtfyHEorcZtzKm2GfmJfMqKMr78Z3Na4iWQ%3D"));
+        assert!(body.contains(
+            "key_check_isChange=8826E8156DC5DFA8352ECDEF23F70EB4B71710F26D47E691207507E7"
+        ));
+        assert!(body.ends_with(
+            "&leftTicketStr=OZR1tpi%2BCS0QS8hPbEkbAETALtfyHEorcZtzKm2GfmJfMqKMr78Z3Na4iWQ%3D"
+        ));
         let step = o.feed(&reply(&otn(json!({"submitStatus": true})), now), now);
         assert_eq!(step, OrderStep::Wait { ms: 0 });
         let (_, p) = s(&o.tick(now));
         assert_eq!(p, "query_order_wait_time");
-        let step = o.feed(&reply(&otn(json!({"waitTime": 4, "orderId": null, "count": 3})), now), now);
+        let step = o.feed(
+            &reply(
+                &otn(json!({"waitTime": 4, "orderId": null, "count": 3})),
+                now,
+            ),
+            now,
+        );
         assert_eq!(step, OrderStep::Wait { ms: 1000 });
         s(&o.tick(now));
-        let (req, p) = s(&o.feed(&reply(&otn(json!({"waitTime": -1, "orderId": "EG03339181"})), now), now));
+        let (req, p) = s(&o.feed(
+            &reply(&otn(json!({"waitTime": -1, "orderId": "EG03339181"})), now),
+            now,
+        ));
         assert_eq!(p, "result_order_for_dc_queue");
         assert!(body_of(&req).contains("orderSequence_no=EG03339181"));
         let (_, p) = s(&o.feed(&reply(&otn(json!({"submitStatus": true})), now), now));
         assert_eq!(p, "query_my_order_no_complete");
-        let OrderStep::Done(OrderEnd::Booked { order_id, message, pay_by_ms }) = o.feed(&reply(NO_COMPLETE, now), now) else { panic!() };
+        let OrderStep::Done(OrderEnd::Booked {
+            order_id,
+            message,
+            pay_by_ms,
+        }) = o.feed(&reply(NO_COMPLETE, now), now)
+        else {
+            panic!()
+        };
         assert_eq!(order_id, "EG03339181");
-        assert_eq!(pay_by_ms, bj("2026-12-03 09:45:00"), "30 minutes after the order");
+        assert_eq!(
+            pay_by_ms,
+            bj("2026-12-03 09:45:00"),
+            "30 minutes after the order"
+        );
         assert!(message.contains("by 09:45 Beijing time"), "{message}");
     }
 
@@ -567,8 +696,21 @@ mod flow {
         // Sold out between the query and the order: no order, try again later.
         let (mut o, _) = Order::start(site.clone(), plan.clone(), 1);
         o.feed(&reply(&otn(json!({"flag": true})), now), now);
-        let step = o.feed(&reply(r#"{"status":false,"messages":["车票信息已过期，请重新查询最新车票信息"]}"#, now), now);
-        let OrderStep::Done(OrderEnd::NotMade { retry: true, intent: false, message }) = step else { panic!("{step:?}") };
+        let step = o.feed(
+            &reply(
+                r#"{"status":false,"messages":["车票信息已过期，请重新查询最新车票信息"]}"#,
+                now,
+            ),
+            now,
+        );
+        let OrderStep::Done(OrderEnd::NotMade {
+            retry: true,
+            intent: false,
+            message,
+        }) = step
+        else {
+            panic!("{step:?}")
+        };
         assert!(message.contains("车票信息已过期"));
         // A passenger not on the account: the watch must change, not retry.
         let mut named = plan.clone();
@@ -578,30 +720,59 @@ mod flow {
         o.feed(&reply(&otn(json!("N")), now), now);
         o.feed(&reply(INIT_DC, now), now);
         let step = o.feed(&reply(PASSENGERS, now), now);
-        let OrderStep::Done(OrderEnd::NotMade { retry: false, .. }) = step else { panic!("{step:?}") };
+        let OrderStep::Done(OrderEnd::NotMade { retry: false, .. }) = step else {
+            panic!("{step:?}")
+        };
         // The queue never answers: unknown, never booked.
         let (mut o, _) = Order::start(site, plan, 1);
         o.feed(&reply(&otn(json!({"flag": true})), now), now);
         o.feed(&reply(&otn(json!("N")), now), now);
         o.feed(&reply(INIT_DC, now), now);
         o.feed(&reply(PASSENGERS, now), now);
-        o.feed(&reply(&otn(json!({"ifShowPassCode": "Y", "submitStatus": true})), now), now);
+        o.feed(
+            &reply(
+                &otn(json!({"ifShowPassCode": "Y", "submitStatus": true})),
+                now,
+            ),
+            now,
+        );
         // ifShowPassCode Y: the picture first.
-        let step = o.feed(&HttpResponse::new(200, b"\x89PNG\r\n\x1a\nfake".to_vec()), now);
+        let step = o.feed(
+            &HttpResponse::new(200, b"\x89PNG\r\n\x1a\nfake".to_vec()),
+            now,
+        );
         assert!(matches!(step, OrderStep::Captcha { .. }), "{step:?}");
-        let step = o.answer(&haoyuan_core::protocol::CaptchaAnswer { tiles: vec![1, 4], points: vec![] });
-        let OrderStep::Send { request, .. } = step else { panic!() };
+        let step = o.answer(&haoyuan_core::protocol::CaptchaAnswer {
+            tiles: vec![1, 4],
+            points: vec![],
+        });
+        let OrderStep::Send { request, .. } = step else {
+            panic!()
+        };
         assert!(body_of(&request).contains("randCode=110%2C38%2C38%2C110"));
-        o.feed(&reply(&otn(json!({"result": "1", "msg": "randCodeRight"})), now), now);
-        o.feed(&reply(&otn(json!({"count": "0", "op_2": "false"})), now), now);
-        let OrderStep::Send { request, .. } = o.intent_recorded() else { panic!() };
-        assert!(body_of(&request).contains("randCode=110%2C38%2C38%2C110"), "the captcha answer goes with the order");
+        o.feed(
+            &reply(&otn(json!({"result": "1", "msg": "randCodeRight"})), now),
+            now,
+        );
+        o.feed(
+            &reply(&otn(json!({"count": "0", "op_2": "false"})), now),
+            now,
+        );
+        let OrderStep::Send { request, .. } = o.intent_recorded() else {
+            panic!()
+        };
+        assert!(
+            body_of(&request).contains("randCode=110%2C38%2C38%2C110"),
+            "the captcha answer goes with the order"
+        );
         o.feed(&reply(&otn(json!({"submitStatus": true})), now), now);
         for _ in 0..2 {
             o.tick(now);
             let step = o.feed(&reply(&otn(json!({"waitTime": -100})), now), now);
             if let OrderStep::Done(end) = step {
-                let OrderEnd::Unknown { message } = end else { panic!("{end:?}") };
+                let OrderEnd::Unknown { message } = end else {
+                    panic!("{end:?}")
+                };
                 assert!(message.contains("check your unpaid orders"));
                 return;
             }
@@ -612,13 +783,37 @@ mod flow {
     #[test]
     fn unfinished_orders_settle_a_booking_whose_end_was_lost() {
         let found = reconcile(&reply(NO_COMPLETE, 0), "G1", "2026-12-04");
-        let Reconciled::Booked { order_id, pay_by_ms, .. } = found else { panic!("{found:?}") };
-        assert_eq!((order_id.as_str(), pay_by_ms), ("EG03339181", bj("2026-12-03 09:45:00")));
-        assert!(matches!(reconcile(&reply(NO_COMPLETE, 0), "G3", "2026-12-04"), Reconciled::Unknown { .. }));
-        let queued = otn(json!({"orderCacheDTO": {"status": 1, "stationTrainCode": "G1"}, "to_page": "cache"}));
-        assert!(matches!(reconcile(&reply(&queued, 0), "G1", "2026-12-04"), Reconciled::Unknown { .. }));
+        let Reconciled::Booked {
+            order_id,
+            pay_by_ms,
+            ..
+        } = found
+        else {
+            panic!("{found:?}")
+        };
+        assert_eq!(
+            (order_id.as_str(), pay_by_ms),
+            ("EG03339181", bj("2026-12-03 09:45:00"))
+        );
+        assert!(matches!(
+            reconcile(&reply(NO_COMPLETE, 0), "G3", "2026-12-04"),
+            Reconciled::Unknown { .. }
+        ));
+        let queued = otn(
+            json!({"orderCacheDTO": {"status": 1, "stationTrainCode": "G1"}, "to_page": "cache"}),
+        );
+        assert!(matches!(
+            reconcile(&reply(&queued, 0), "G1", "2026-12-04"),
+            Reconciled::Unknown { .. }
+        ));
         let out = r#"{"status":false,"messages":["用户未登录"],"url":"/leftTicket/init"}"#;
-        assert_eq!(reconcile(&reply(out, 0), "G1", "2026-12-04"), Reconciled::NotLoggedIn);
-        assert!(matches!(reconcile(&reply("<html>", 0), "G1", "2026-12-04"), Reconciled::Unknown { .. }));
+        assert_eq!(
+            reconcile(&reply(out, 0), "G1", "2026-12-04"),
+            Reconciled::NotLoggedIn
+        );
+        assert!(matches!(
+            reconcile(&reply("<html>", 0), "G1", "2026-12-04"),
+            Reconciled::Unknown { .. }
+        ));
     }
 }

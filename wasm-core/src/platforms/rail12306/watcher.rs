@@ -572,12 +572,9 @@ impl Watcher {
                     message,
                     pay_by_ms,
                 } => {
-                    self.end_intent(
-                        "booked",
-                        "booked",
-                        message.clone(),
-                        json!({"order_id": order_id, "pay_by_ms": pay_by_ms, "train": train, "date": date}),
-                    );
+                    let mut d = json!({"order_id": order_id, "train": train, "date": date});
+                    add_deadline(&mut d, pay_by_ms);
+                    self.end_intent("booked", "booked", message.clone(), d);
                     self.stop(message)
                 }
                 Reconciled::Unknown { message } => {
@@ -852,7 +849,7 @@ impl Watcher {
                     } => {
                         let mut d = data;
                         d["order_id"] = json!(order_id);
-                        d["pay_by_ms"] = json!(pay_by_ms);
+                        add_deadline(&mut d, pay_by_ms);
                         self.end_intent("booked", "booked", message.clone(), d);
                         self.stop(message)
                     }
@@ -897,6 +894,18 @@ impl Watcher {
                 }
             }
         }
+    }
+}
+
+/// The payment deadline in a `booked` event's data: `pay_by_ms` for programs and
+/// `pay_deadline` (Beijing time) for the notification's "pay by" line.
+fn add_deadline(data: &mut Value, pay_by_ms: i64) {
+    if pay_by_ms > 0 {
+        data["pay_by_ms"] = json!(pay_by_ms);
+        data["pay_deadline"] = json!(format!(
+            "{} (北京时间 Beijing time) — 在 12306 支付 / pay on 12306",
+            crate::notify::render::beijing_time(pay_by_ms)
+        ));
     }
 }
 
