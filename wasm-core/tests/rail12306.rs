@@ -474,6 +474,51 @@ mod flow {
     }
 
     #[test]
+    fn many_dates_and_pairs_are_taken_a_few_per_poll_in_turn() {
+        let now = bj("2026-12-03 09:00:00");
+        let site = Site::new("https://kyfw.example");
+        let dates: Vec<String> = (4..=9).map(|d| format!("2026-12-{d:02}")).collect();
+        let mut t = json!({"dates": dates, "more_pairs": [{"from": "BJP", "to": "SHH"}]});
+        t["seat_types"] = json!(["O"]);
+        let mut wj = serde_json::to_value(watch(t, "notify")).unwrap();
+        wj["window"]["end"] = json!("2026-12-10");
+        let w: Watch = serde_json::from_value(wj).unwrap();
+        let mut w = Watcher::new(&w, site, Tuning::default(), None, 1).unwrap();
+        let mut asked = Vec::new();
+        let mut a = w.tick(now);
+        let mut t = now;
+        let mut this_poll = 0;
+        while asked.len() < 12 {
+            match a {
+                Action::Send {
+                    request, purpose, ..
+                } => {
+                    let body = if purpose == "left_ticket_init" {
+                        "var CLeftTicketUrl = 'leftTicket/queryZ';".to_string()
+                    } else {
+                        asked.push(request.url.split('?').nth(1).unwrap().to_string());
+                        this_poll += 1;
+                        assert!(this_poll <= 4, "a poll sends at most 4 queries");
+                        query_reply(&[])
+                    };
+                    a = w.feed(&reply(&body, t), t);
+                }
+                Action::Wait { at_ms } => {
+                    this_poll = 0;
+                    t = at_ms;
+                    a = w.tick(t);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // 6 dates × 2 pairs = 12 queries, taken 4 a poll: each exactly once in 3 polls.
+        let mut unique = asked.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 12, "{asked:?}");
+    }
+
+    #[test]
     fn a_train_not_on_sale_yet_brings_the_next_poll_to_its_sale_time() {
         let site = Site::new("https://kyfw.example");
         let g3 = rows()[2];

@@ -6,8 +6,9 @@
 //!   frequent", stop after the window) on the server's clock ([`ServerClock`] from every
 //!   reply's `Date`). When a matching train is not on sale yet its row says when
 //!   (`12月01日08:00起售`); with `sale_burst` the planner bursts (bounded) at that instant.
-//! - **What**: one poll queries every (date, station pair) of the watch that lies in
-//!   the pre-sale period, at the endpoint `leftTicket/init` names (`login/conf` as a
+//! - **What**: one poll queries the (date, station pair)s of the watch that lie in the
+//!   pre-sale period — at most [`MAX_QUERIES_PER_POLL`], the rest in turn at the next
+//!   polls — at the endpoint `leftTicket/init` names (`login/conf` as a
 //!   fallback), following `c_url` moves. Rows are filtered by train, departure window
 //!   and seat preference; passengers must all fit unless `allow_fewer`.
 //! - **Found**: `slot_seen` once per (date, train, seat); in `book` mode the [`Order`]
@@ -37,6 +38,9 @@ use std::collections::HashSet;
 const BEIJING_MIN: i32 = 480;
 /// `c_url` moves followed in a row before the poll gives up.
 const MAX_MOVES: u32 = 3;
+/// Queries one poll sends at most (dates × station pairs beyond this are taken in turn
+/// by the following polls), so a watch of many days never sends a flood.
+pub const MAX_QUERIES_PER_POLL: usize = 4;
 
 /// Knobs of the runner (defaults are the real site's).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,6 +149,9 @@ pub struct Watcher {
     current: Option<(Date, String, String)>,
     poll_sent_ms: i64,
     poll_outcome: Outcome,
+    /// Where the next poll starts in the list of queries when it is longer than
+    /// [`MAX_QUERIES_PER_POLL`].
+    rotation: usize,
     sent_ms: i64,
     found: Vec<Candidate>,
     seen: HashSet<String>,
@@ -235,6 +242,7 @@ impl Watcher {
             current: None,
             poll_sent_ms: 0,
             poll_outcome: Outcome::Ok,
+            rotation: 0,
             sent_ms: 0,
             found: Vec::new(),
             seen: HashSet::new(),
@@ -335,13 +343,21 @@ impl Watcher {
                 .filter(|d| *d >= today && *d <= last)
                 .collect()
         };
-        let mut q = Vec::new();
+        let mut all = Vec::new();
         for d in dates {
             for (f, t) in &self.pairs {
-                q.push((d, f.clone(), t.clone()));
+                all.push((d, f.clone(), t.clone()));
             }
         }
-        q.reverse(); // popped from the end: earliest date first
+        let mut q: Vec<_> = if all.len() > MAX_QUERIES_PER_POLL {
+            let start = self.rotation % all.len();
+            (0..MAX_QUERIES_PER_POLL)
+                .map(|i| all[(start + i) % all.len()].clone())
+                .collect()
+        } else {
+            all
+        };
+        q.reverse(); // popped from the end: earliest first
         q
     }
 
@@ -401,6 +417,7 @@ impl Watcher {
 
     fn start_poll(&mut self, now_ms: i64) -> Action {
         self.queue = self.queries(now_ms);
+        self.rotation = self.rotation.wrapping_add(MAX_QUERIES_PER_POLL);
         self.found.clear();
         self.poll_outcome = Outcome::Ok;
         self.poll_sent_ms = now_ms;
