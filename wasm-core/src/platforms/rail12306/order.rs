@@ -279,6 +279,18 @@ impl Order {
         Some(step)
     }
 
+    /// The `data` of an `otn` reply of step `what`, or the step its trouble leads to.
+    fn data(&mut self, what: &str, resp: &HttpResponse) -> Result<Value, OrderStep> {
+        match read_otn(resp) {
+            Otn::Ok(d) => Ok(d),
+            other => Err(self.trouble(what, &other).unwrap_or_else(|| {
+                OrderStep::Done(OrderEnd::Unknown {
+                    message: format!("12306's reply to {what} could not be understood"),
+                })
+            })),
+        }
+    }
+
     /// No response came (network error, timeout).
     pub fn no_response(&mut self, error: &str) -> OrderStep {
         match self.stage {
@@ -519,11 +531,10 @@ impl Order {
                 }
             }
             Stage::Passengers => {
-                let otn = read_otn(resp);
-                if let Some(s) = self.trouble("getPassengerDTOs", &otn) {
-                    return s;
-                }
-                let Otn::Ok(data) = otn else { unreachable!() };
+                let data = match self.data("getPassengerDTOs", resp) {
+                    Ok(d) => d,
+                    Err(step) => return step,
+                };
                 let Some(list) = passengers_of(&data) else {
                     return self.not_made(
                         "12306's passenger list is unreadable (its layout changed?); no order was made".into(),
@@ -539,23 +550,12 @@ impl Order {
                 self.send(Stage::CheckOrder, req, "check_order_info")
             }
             Stage::CheckOrder => {
-                let otn = read_otn(resp);
-                if let Some(s) = self.trouble("checkOrderInfo", &otn) {
-                    return s;
-                }
-                let Otn::Ok(data) = otn else { unreachable!() };
-                if data.get("submitStatus").and_then(Value::as_bool) != Some(true) {
-                    let m = data
-                        .get("errMsg")
-                        .and_then(Value::as_str)
-                        .unwrap_or("no reason given");
-                    return self.not_made(
-                        format!(
-                            "12306 refused the order details: {}",
-                            super::site::strip_tags(m)
-                        ),
-                        true,
-                    );
+                let data = match self.data("checkOrderInfo", resp) {
+                    Ok(d) => d,
+                    Err(step) => return step,
+                };
+                if let Some(m) = refusal(&data) {
+                    return self.not_made(format!("12306 refused the order details: {m}"), true);
                 }
                 if data.get("ifShowPassCode").and_then(Value::as_str) == Some("Y") {
                     return self.pass_code_image();
@@ -583,11 +583,10 @@ impl Order {
                 }
             }
             Stage::PassCodeCheck => {
-                let otn = read_otn(resp);
-                if let Some(s) = self.trouble("checkRandCodeAnsyn", &otn) {
-                    return s;
-                }
-                let Otn::Ok(data) = otn else { unreachable!() };
+                let data = match self.data("checkRandCodeAnsyn", resp) {
+                    Ok(d) => d,
+                    Err(step) => return step,
+                };
                 if data.get("result").and_then(Value::as_str) == Some("1") {
                     self.queue_count()
                 } else {
@@ -595,11 +594,10 @@ impl Order {
                 }
             }
             Stage::QueueCount => {
-                let otn = read_otn(resp);
-                if let Some(s) = self.trouble("getQueueCount", &otn) {
-                    return s;
-                }
-                let Otn::Ok(data) = otn else { unreachable!() };
+                let data = match self.data("getQueueCount", resp) {
+                    Ok(d) => d,
+                    Err(step) => return step,
+                };
                 if data.get("op_2").and_then(Value::as_str) == Some("true") {
                     return self.not_made(
                         "12306 says more people queue for this seat than there are tickets; no order was made".into(),
@@ -612,34 +610,22 @@ impl Order {
                 }
             }
             Stage::Confirm => {
-                let otn = read_otn(resp);
-                if let Some(s) = self.trouble("confirmSingleForQueue", &otn) {
-                    return s;
-                }
-                let Otn::Ok(data) = otn else { unreachable!() };
-                if data.get("submitStatus").and_then(Value::as_bool) != Some(true) {
-                    let m = data
-                        .get("errMsg")
-                        .and_then(Value::as_str)
-                        .unwrap_or("no reason given");
-                    return self.not_made(
-                        format!(
-                            "12306 did not take the order: {}",
-                            super::site::strip_tags(m)
-                        ),
-                        true,
-                    );
+                let data = match self.data("confirmSingleForQueue", resp) {
+                    Ok(d) => d,
+                    Err(step) => return step,
+                };
+                if let Some(m) = refusal(&data) {
+                    return self.not_made(format!("12306 did not take the order: {m}"), true);
                 }
                 self.polls = 0;
                 self.stage = Stage::Waiting;
                 OrderStep::Wait { ms: 0 }
             }
             Stage::WaitTime => {
-                let otn = read_otn(resp);
-                if let Some(s) = self.trouble("queryOrderWaitTime", &otn) {
-                    return s;
-                }
-                let Otn::Ok(data) = otn else { unreachable!() };
+                let data = match self.data("queryOrderWaitTime", resp) {
+                    Ok(d) => d,
+                    Err(step) => return step,
+                };
                 self.polls += 1;
                 let wait = data.get("waitTime").and_then(Value::as_i64);
                 let id = data
@@ -675,11 +661,10 @@ impl Order {
                 }
             }
             Stage::Result => {
-                let otn = read_otn(resp);
-                if let Some(s) = self.trouble("resultOrderForDcQueue", &otn) {
-                    return s;
-                }
-                let Otn::Ok(data) = otn else { unreachable!() };
+                let data = match self.data("resultOrderForDcQueue", resp) {
+                    Ok(d) => d,
+                    Err(step) => return step,
+                };
                 if data.get("submitStatus").and_then(Value::as_bool) != Some(true) {
                     return self.end(OrderEnd::Unknown {
                         message: format!(
@@ -703,6 +688,18 @@ impl Order {
             }
         }
     }
+}
+
+/// The site's words when `data.submitStatus` is not true (checkOrderInfo, confirm).
+fn refusal(data: &Value) -> Option<String> {
+    if data.get("submitStatus").and_then(Value::as_bool) == Some(true) {
+        return None;
+    }
+    let m = data
+        .get("errMsg")
+        .and_then(Value::as_str)
+        .unwrap_or("no reason given");
+    Some(super::site::strip_tags(m))
 }
 
 /// `HH:MM` Beijing of Unix ms.
