@@ -90,6 +90,8 @@ struct Pending {
 struct Session {
     jar: CookieJar,
     loaded_at: i64,
+    /// When the store was last asked for a newer session.
+    checked_at: i64,
 }
 
 /// The 12306 part of one host process.
@@ -102,6 +104,7 @@ pub struct Service {
     prompts: Mutex<Vec<Pending>>,
     answered: Condvar,
     sink: Mutex<Option<Sink>>,
+    store: Mutex<Option<Store>>,
     stations: Mutex<Option<(String, Arc<Stations>)>>,
     /// Write order captchas to files and read answers from the terminal (`run`).
     pub terminal: bool,
@@ -142,6 +145,7 @@ impl Service {
             prompts: Mutex::new(Vec::new()),
             answered: Condvar::new(),
             sink: Mutex::new(None),
+            store: Mutex::new(None),
             stations: Mutex::new(None),
             terminal: false,
         }
@@ -178,8 +182,31 @@ impl Service {
         }
     }
 
-    fn store(&self) -> Result<Store, ErrorBody> {
-        Store::open(&paths::database_path(&self.data_dir)).map_err(ErrorBody::from)
+    /// Runs `f` on this service's own connection to the store (opened on first use,
+    /// reopened after a failure).
+    fn with_store<T>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, crate::store::StoreError>,
+    ) -> Result<T, ErrorBody> {
+        let mut guard = self
+            .store
+            .lock()
+            .map_err(|_| ErrorBody::new(ErrorCode::Internal, "the store's lock was poisoned"))?;
+        if guard.is_none() {
+            *guard =
+                Some(Store::open(&paths::database_path(&self.data_dir)).map_err(ErrorBody::from)?);
+        }
+        let result = match guard.as_ref() {
+            Some(s) => f(s).map_err(ErrorBody::from),
+            None => Err(ErrorBody::new(
+                ErrorCode::StoreFailed,
+                "the database is not open",
+            )),
+        };
+        if result.is_err() {
+            *guard = None;
+        }
+        result
     }
 
     // ---- HTTP with an account's jar ---------------------------------------------
@@ -196,6 +223,7 @@ impl Service {
             let s = sessions.entry(account.to_string()).or_insert(Session {
                 jar: CookieJar::new(),
                 loaded_at: 0,
+                checked_at: 0,
             });
             s.jar.apply(req)
         };
@@ -210,9 +238,7 @@ impl Service {
                 s.jar.absorb(&resp, now_ms());
                 if s.jar != before && !account.is_empty() {
                     if let Ok(json) = serde_json::to_string(&s.jar) {
-                        if let Ok(store) = self.store() {
-                            let _ = store.rail_session_cookies(account, &json);
-                        }
+                        let _ = self.with_store(|st| st.rail_session_cookies(account, &json));
                     }
                 }
             }
@@ -226,10 +252,15 @@ impl Service {
         if account.is_empty() {
             return;
         }
-        let Ok(Some(stored)) = self
-            .store()
-            .and_then(|s| s.rail_session(account).map_err(ErrorBody::from))
-        else {
+        // At most every 2 s: a login elsewhere is rare, a request is not.
+        let now = now_ms();
+        if let Some(s) = sessions.get_mut(account) {
+            if now - s.checked_at < 2_000 {
+                return;
+            }
+            s.checked_at = now;
+        }
+        let Ok(Some(stored)) = self.with_store(|s| s.rail_session(account)) else {
             return;
         };
         let stale = sessions
@@ -242,6 +273,7 @@ impl Service {
                 Session {
                     jar,
                     loaded_at: stored.updated_at,
+                    checked_at: now,
                 },
             );
         }
@@ -249,14 +281,20 @@ impl Service {
 
     /// The account's stored session, if any.
     pub fn session(&self, account: &str) -> Option<RailSession> {
-        self.store().ok()?.rail_session(account).ok().flatten()
+        self.with_store(|s| s.rail_session(account)).ok().flatten()
+    }
+
+    /// Drops the account's jar from memory: the next request loads the stored session
+    /// (after a login, possibly by another process).
+    pub fn reload_session(&self, account: &str) {
+        if let Ok(mut s) = self.sessions.lock() {
+            s.remove(account);
+        }
     }
 
     /// Marks the account's session ended.
     pub fn session_ended(&self, account: &str) {
-        if let Ok(store) = self.store() {
-            let _ = store.rail_session_ended(account, now_ms());
-        }
+        let _ = self.with_store(|s| s.rail_session_ended(account, now_ms()));
     }
 
     /// Waits (sleeping) until `account` may send a request that starts something new,
@@ -448,21 +486,22 @@ impl Service {
                     let account = login.account().to_string();
                     let cookies = serde_json::to_string(&jar).unwrap_or_else(|_| "{}".into());
                     let now = now_ms();
-                    self.store()?
-                        .rail_session_put(&RailSession {
+                    self.with_store(|s| {
+                        s.rail_session_put(&RailSession {
                             account: account.clone(),
                             holder: holder.clone(),
                             cookies,
                             signed_in: true,
                             updated_at: now,
                         })
-                        .map_err(ErrorBody::from)?;
+                    })?;
                     if let Ok(mut s) = self.sessions.lock() {
                         s.insert(
                             account.clone(),
                             Session {
                                 jar,
                                 loaded_at: now,
+                                checked_at: now,
                             },
                         );
                     }
@@ -525,7 +564,7 @@ impl Service {
 
     /// The accounts with a session.
     pub fn accounts(&self) -> Result<RailAccounts, ErrorBody> {
-        let list = self.store()?.rail_sessions().map_err(ErrorBody::from)?;
+        let list = self.with_store(|s| s.rail_sessions())?;
         Ok(RailAccounts {
             accounts: list
                 .into_iter()

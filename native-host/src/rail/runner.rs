@@ -77,9 +77,20 @@ pub fn run(service: Arc<Service>, wake: Option<Sender<()>>, stop: Arc<AtomicBool
     logging::info("12306 runner started");
     let mut running: HashMap<String, Running> = HashMap::new();
     let db = crate::paths::database_path(service.data_dir());
+    let mut store: Option<Store> = None;
     while !stop.load(Ordering::Relaxed) {
-        let watches = Store::open(&db).and_then(|s| active_watches(&s));
-        if let Ok(watches) = watches {
+        if store.is_none() {
+            store = Store::open(&db).ok();
+        }
+        let watches = match store.as_ref().map(active_watches) {
+            Some(Ok(w)) => Some(w),
+            Some(Err(_)) => {
+                store = None; // reopened next time (a damaged or locked file is retried)
+                None
+            }
+            None => None,
+        };
+        if let Some(watches) = watches {
             let wanted: HashMap<&str, &Watch> =
                 watches.iter().map(|w| (w.id.as_str(), w)).collect();
             running.retain(|id, r| {
@@ -321,6 +332,7 @@ pub fn run_watch(service: &Service, wake: Option<Sender<()>>, watch: &Watch, sto
                         break;
                     }
                 }
+                service.reload_session(&account);
                 w.resume(now_ms())
             }
             Action::Stopped { message } => {
