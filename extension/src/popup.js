@@ -16,7 +16,9 @@
 // 12306 runs in the host: the 12306 panel (rail-popup.js) signs accounts in with the
 // picture captcha and shows the captchas the host waits on (a watch's item says when it
 // waits on one); for a 12306 watch the form's 12306 fields (rail-form.js) take the
-// place of the target inputs and of the date window (the travel dates make it).
+// place of the target inputs and of the date window (the travel dates make it). They
+// fill `data-target-field` inputs like the others, so the core builds and checks the
+// 12306 watch from the form as it does every platform's.
 
 import { ask, clearFieldErrors, core, coreReady, h, hostRequest, hostStatus, onBackgroundMessage, renderStatus, showFieldErrors } from './ui.js';
 import { setupYyghLogin, YYGH } from './yygh-login.js';
@@ -401,6 +403,15 @@ function renderTargetFields() {
       ...p.fields.map((f) => {
         const name = `target.${f.name}`;
         const id = `target-${f.name}`;
+        // A yes/no (kind `bool`) is a checkbox; every other kind is typed as text.
+        if (f.kind === 'bool') {
+          return h(
+            'div',
+            { class: 'field', 'data-field': name },
+            h('label', { class: 'inline', for: id }, h('input', { id, name, type: 'checkbox', 'data-target-field': f.name, checked: Boolean(f.checked) }), ` ${f.label}`),
+            h('p', { class: 'field-error', 'data-error-for': name }),
+          );
+        }
         return h(
           'div',
           { class: 'field', 'data-field': name },
@@ -431,7 +442,9 @@ function renderTargetFields() {
 
 function readForm() {
   const target = {};
-  for (const input of document.querySelectorAll('[data-target-field]')) target[input.dataset.targetField] = input.value;
+  for (const input of document.querySelectorAll('[data-target-field]')) {
+    target[input.dataset.targetField] = input.type === 'checkbox' ? String(input.checked) : input.value;
+  }
   return {
     platform: $('#platform').value,
     label: $('#label').value,
@@ -459,14 +472,13 @@ async function submit(event) {
   $('#form-message').textContent = '';
   railForm?.takePendingDate();
   const form = readForm();
-  // 12306: the core reads what it knows of the form; rail-form.js adds the rest (see there).
-  const rail12306 = railForm?.active();
-  const result = JSON.parse(core.watch_from_form(JSON.stringify(rail12306 ? railForm.forCore(form) : form), today()));
+  // 12306: the travel dates make the window (the window inputs are hidden).
+  const values = railForm?.active() ? railForm.forCore(form) : form;
+  const result = JSON.parse(core.watch_from_form(JSON.stringify(values), today()));
   if (!result.ok) {
     showErrors(result.fields);
     return;
   }
-  if (rail12306) result.watch = railForm.completeWatch(result.watch, form);
   const button = $('#add-watch');
   button.disabled = true;
   const reply = await hostRequest('watch_put', { watch: result.watch });
@@ -477,7 +489,10 @@ async function submit(event) {
     return;
   }
   $('#form-message').textContent = `已添加 Added: ${reply.data.label || core.watch_summary(JSON.stringify(reply.data))}`;
-  for (const input of document.querySelectorAll('[data-target-field], #label')) input.value = '';
+  for (const input of document.querySelectorAll('[data-target-field], #label')) {
+    if (input.type === 'checkbox') input.checked = input.defaultChecked;
+    else if (input.tagName !== 'SELECT') input.value = '';
+  }
   pickers?.reset();
   railForm?.reset();
   await loadWatches();

@@ -1,19 +1,18 @@
 // rail-form.js — the add-watch form's 12306 fields: departure and arrival stations with
 // autocomplete from the host's station list (`rail_stations`: Chinese name, pinyin,
-// abbreviation or telecode; choosing one fills the telecode and the name), travel dates
-// (one or several), trains to take or never take, a departure window, seat kinds in
-// order of preference, passengers, the account (from `rail_accounts`), "fewer
-// passengers" and the sale-time burst.
+// abbreviation or telecode; choosing one fills the telecode and the name), more station
+// pairs (`BJP:SHH, SNH:AOH`), travel dates (one or several), trains to take or never
+// take, a departure window, seat kinds in order of preference, passengers, the account
+// (from `rail_accounts`), "fewer passengers" and the sale-time burst.
 //
-// The core turns the form into a watch (watch_from_form) from the inputs carrying
-// `data-target-field` — the names the core's platform description lists for 12306 —
-// and checks window, mode and interval (`forCore`: the window of a 12306 watch is its
-// travel dates' first and last day). The fields the core's form does not list yet are
-// added to the watch's target by `completeWatch` (typed: lists, booleans), and the host
-// validates the whole watch (its `invalid_watch` fields land next to these inputs). As
-// long as the core's form does not read the account, the mode goes to it as notify (its
-// check that a booking watch has an account would not see the account chosen here) and
-// is set on the watch afterwards; the host makes that check on the complete watch.
+// These widgets only collect: each keeps its value in an input carrying
+// `data-target-field` (the name the core's platform description gives the field: the
+// chosen telecode and name, the dates and seats as comma-separated text in hidden inputs,
+// the checkboxes as checked or not), which the popup reads like any platform's target
+// inputs. The core's watch_from_form turns them into the watch's target — kinds, upper
+// case, defaults — and checks all of it, the account a booking needs included; its and
+// the host's field errors land next to these inputs. The one thing added here is the
+// window (`forCore`): a 12306 watch's window is its travel dates' first and last day.
 
 import { h, hostRequest } from './ui.js';
 import { errorWords } from './rail-popup.js';
@@ -30,35 +29,28 @@ export const SEAT_KINDS = [
   ['1', '硬座/无座 hard seat / standing'],
 ];
 
-/** How each 12306 field's text becomes a target value when the core does not read it. */
-const KIND = {
-  from_station: 'code',
-  to_station: 'code',
-  from_name: 'text',
-  to_name: 'text',
-  dates: 'list',
-  trains: 'codes',
-  exclude_trains: 'codes',
-  seat_types: 'codes',
-  depart_after: 'text',
-  depart_before: 'text',
-  passengers: 'list',
-  account: 'text',
-  allow_fewer: 'bool',
-  sale_burst: 'bool',
-};
+/** The 12306 target fields this form has its own widgets for. */
+const OWN_FIELDS = new Set([
+  'from_station',
+  'to_station',
+  'from_name',
+  'to_name',
+  'more_pairs',
+  'dates',
+  'trains',
+  'exclude_trains',
+  'seat_types',
+  'depart_after',
+  'depart_before',
+  'passengers',
+  'account',
+  'allow_fewer',
+  'sale_burst',
+]);
 
 const STATION_LIMIT = 8;
 const SEARCH_DELAY_MS = 150;
 const WEEKDAYS = ['日', '一', '二', '三', '四', '五', '六'];
-
-/** "a, b，c、d e" → ["a", "b", "c", "d", "e"]. */
-function splitList(text) {
-  return String(text ?? '')
-    .split(/[,，、\s]+/)
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
 
 /** "2026-12-01" → "2026-12-01 周二". */
 function dateText(d) {
@@ -81,7 +73,8 @@ function field(name, label, forId, body, { errors = [name], hint = '' } = {}) {
 /** Sets up the 12306 part of the add-watch form. */
 export function setupRailForm() {
   let root = null; // the container while 12306 is chosen
-  let coreNames = new Set();
+  /** The core's description of each 12306 target field, by name. */
+  let specs = new Map();
   let accounts = [];
   /** name → the input holding that target field's text. */
   let inputs = {};
@@ -409,7 +402,9 @@ export function setupRailForm() {
     return input;
   }
 
-  function checkbox(name, id, label, checked) {
+  /** A yes/no field; it starts as the core says (`checked`), or `fallback` if it does not. */
+  function checkbox(name, id, label, fallback = false) {
+    const checked = specs.has(name) ? Boolean(specs.get(name).checked) : fallback;
     const box = h('input', { type: 'checkbox', id, 'data-testid': id, checked });
     inputs[name] = box;
     return h(
@@ -431,7 +426,7 @@ export function setupRailForm() {
     stations = {};
     dates = [];
     seats = [];
-    coreNames = new Set((platform?.fields ?? []).map((f) => f.name));
+    specs = new Map((platform?.fields ?? []).map((f) => [f.name, f]));
 
     const upper = (input) => input.addEventListener('change', () => (input.value = input.value.toUpperCase()));
     const trains = textInput('trains', 'rail-trains', { placeholder: 'G1, G3' });
@@ -441,10 +436,15 @@ export function setupRailForm() {
     const after = textInput('depart_after', 'rail-depart-after', { type: 'time' });
     const before = textInput('depart_before', 'rail-depart-before', { type: 'time' });
     const passengers = textInput('passengers', 'rail-passengers', { placeholder: '张三, 李四' });
+    const pairs = textInput('more_pairs', 'rail-more-pairs', { placeholder: 'BJP:SHH, SNH:AOH' });
+    upper(pairs);
 
     const parts = [
       stationField('from', '出发站 From'),
       stationField('to', '到达站 To'),
+      field('more_pairs', '其他站对 More station pairs, e.g. BJP:SHH', pairs.id, pairs, {
+        hint: '可选：出发站电报码:到达站电报码，逗号分隔 optional: from:to telecodes, comma-separated (at most 4)',
+      }),
       datesField(),
       h(
         'div',
@@ -464,17 +464,18 @@ export function setupRailForm() {
       checkbox('allow_fewer', 'rail-allow-fewer', '票不够时为部分乘车人预订 Book for fewer passengers when not all fit', false),
       checkbox('sale_burst', 'rail-sale-burst', '开售时集中查询 Look in a short burst when sale opens', true),
     ];
-    // A field the core lists that this form does not know yet: a plain input.
+    // A field the core lists that this form has no widget for: a checkbox or a plain input.
     for (const f of platform?.fields ?? []) {
-      if (f.name in KIND) continue;
-      const input = textInput(f.name, `target-${f.name}`, { placeholder: f.placeholder || undefined });
-      parts.push(field(f.name, f.label, input.id, input));
+      if (OWN_FIELDS.has(f.name)) continue;
+      if (f.kind === 'bool') {
+        parts.push(checkbox(f.name, `target-${f.name}`, f.label));
+      } else {
+        const input = textInput(f.name, `target-${f.name}`, { placeholder: f.placeholder || undefined });
+        parts.push(field(f.name, f.label, input.id, input));
+      }
     }
-    // The inputs the core reads carry its attribute; the rest are added by completeTarget.
-    for (const [name, input] of Object.entries(inputs)) {
-      input.dataset.railField = name;
-      if (coreNames.has(name) && input.type !== 'checkbox') input.dataset.targetField = name;
-    }
+    // Every input holds one target field's value, which the popup reads for the core.
+    for (const [name, input] of Object.entries(inputs)) input.dataset.targetField = name;
     container.replaceChildren(...parts);
   }
 
@@ -497,49 +498,22 @@ export function setupRailForm() {
     }
   }
 
-  function valueOf(name, input) {
-    if (input.type === 'checkbox') return input.checked;
-    const text = input.value.trim();
-    switch (KIND[name]) {
-      case 'list':
-        return splitList(text);
-      case 'codes':
-        return splitList(text).map((s) => s.toUpperCase());
-      case 'code':
-        return text.toUpperCase();
-      default:
-        return text;
-    }
-  }
-
-  /** The popup's form values as the core's watch_from_form should read them. */
+  /** The popup's form values with the window the travel dates make (the window row is hidden). */
   function forCore(form) {
     const { start, end } = windowOfDates();
-    return { ...form, start, end, mode: coreNames.has('account') ? form.mode : 'notify' };
+    return { ...form, start, end };
   }
 
-  /** The core's watch made from `forCore(form)`, completed with what the core does not read. */
-  function completeWatch(watch, form) {
-    const mode = form.mode === 'book' || form.mode === 'notify' ? form.mode : watch.mode;
-    return { ...watch, mode, target: completeTarget(watch.target) };
-  }
-
-  /** The core's target with the 12306 fields the core does not read from the form. */
-  function completeTarget(target) {
-    const out = { ...target };
-    for (const [name, input] of Object.entries(inputs)) {
-      if (coreNames.has(name) && input.type !== 'checkbox') continue;
-      const v = valueOf(name, input);
-      // Empty lists and texts are the target's defaults: leave them out.
-      if ((Array.isArray(v) && !v.length) || v === '') continue;
-      out[name] = v;
-    }
-    return out;
-  }
-
-  /** The host's and core's field errors, with the window's moved to the dates. */
+  /**
+   * The host's and core's field errors as this form shows them: the window's next to the
+   * dates, and the host's on one station pair (`target.more_pairs[1].to`) next to the pairs.
+   */
   function mapErrors(fields) {
-    return fields.map((f) => (f.field === 'window.start' || f.field === 'window.end' ? { ...f, field: 'target.dates' } : f));
+    return fields.map((f) => {
+      if (f.field === 'window.start' || f.field === 'window.end') return { ...f, field: 'target.dates' };
+      if (/^target\.more_pairs\[/.test(f.field)) return { ...f, field: 'target.more_pairs' };
+      return f;
+    });
   }
 
   /** Clears every 12306 choice (after a watch was added). */
@@ -552,8 +526,8 @@ export function setupRailForm() {
       closeOptions(s);
       say(s.message, '');
     }
-    for (const [name, input] of Object.entries(inputs)) {
-      if (input.type === 'checkbox') input.checked = name === 'sale_burst';
+    for (const input of Object.values(inputs)) {
+      if (input.type === 'checkbox') input.checked = input.defaultChecked;
       else if (input.tagName !== 'SELECT') input.value = '';
     }
     dates = [];
@@ -576,7 +550,6 @@ export function setupRailForm() {
     active: () => root !== null,
     takePendingDate,
     forCore,
-    completeWatch,
     mapErrors,
     reset,
     /** The host's 12306 accounts (from the panel). */

@@ -8,9 +8,12 @@
 //     sees them) — a tile clicked twice is unselected — and the panel says signed in as
 //     the holder; the password field is empty;
 //   - the watch form for 12306: station autocomplete from the host's station list
-//     (北京 → 北京南 VNP, shhq → 上海虹桥 AOH), two travel dates, a train, seats in order,
-//     the account; no date is said next to the dates; the host stores the watch with the
-//     telecodes, names, dates and the rest;
+//     (北京 → 北京南 VNP, shhq → 上海虹桥 AOH), more station pairs, two travel dates, a
+//     train and one to avoid, a departure window, seats in order, the account, passengers,
+//     the two yes/no choices; no date is said next to the dates; the core builds the whole
+//     watch from the form and the host stores it with the telecodes, names, dates and the
+//     rest; a booking watch without an account, or a station pair that is not one, is
+//     refused by the core next to the account and the pairs;
 //   - wrong tiles: the host answers `again` and the popup shows the new picture, with
 //     nothing selected; the right tiles of that one sign in;
 //   - an account 12306 does not know: after the right tiles, the site's refusal is said
@@ -174,6 +177,13 @@ describe('12306 in the popup: sign in by clicking the picture, add a watch from 
     await page.fill('[data-testid="rail-depart-after"]', '06:00');
     await page.fill('[data-testid="rail-depart-before"]', '23:00');
     await page.fill('[data-testid="rail-passengers"]', '张三');
+    // More pairs (lower case and spaces are the core's to tidy), a train to avoid, the yes/no choices.
+    await page.fill('[data-testid="rail-more-pairs"]', 'bjp:shh, SNH : aoh');
+    await page.fill('[data-testid="rail-exclude-trains"]', 'k1234');
+    assert.equal(await page.isChecked('[data-testid="rail-allow-fewer"]'), false, 'fewer passengers: off at first');
+    assert.equal(await page.isChecked('[data-testid="rail-sale-burst"]'), true, 'the sale-time burst: on at first (the core’s default)');
+    await page.check('[data-testid="rail-allow-fewer"]');
+    await page.uncheck('[data-testid="rail-sale-burst"]');
     await page.check('input[name="mode"][value="notify"]');
     await page.fill('#interval', '30');
     await page.click('#add-watch');
@@ -184,6 +194,10 @@ describe('12306 in the popup: sign in by clicking the picture, add a watch from 
     assert.match(listed.summary, /^12306 · 北京南 → 上海虹桥/);
     assert.equal(await page.inputValue('[data-testid="rail-from-code"]'), '', 'the form is cleared after saving');
     assert.equal(await page.locator('[data-testid="rail-date"]').count(), 0);
+    assert.equal(await page.inputValue('[data-testid="rail-more-pairs"]'), '');
+    assert.equal(await page.isChecked('[data-testid="rail-sale-burst"]'), true, 'the burst back to its default');
+    assert.equal(await page.isChecked('[data-testid="rail-allow-fewer"]'), false);
+    assert.equal(await page.inputValue('[data-testid="rail-account-select"]'), 'traveller', 'the account stays chosen');
 
     const saved = await storedWatch(page, listed.id);
     const t = saved.target;
@@ -194,8 +208,10 @@ describe('12306 in the popup: sign in by clicking the picture, add a watch from 
         to_station: t.to_station,
         from_name: t.from_name,
         to_name: t.to_name,
+        more_pairs: t.more_pairs,
         dates: t.dates,
         trains: t.trains,
+        exclude_trains: t.exclude_trains,
         seat_types: t.seat_types,
         depart_after: t.depart_after,
         depart_before: t.depart_before,
@@ -210,15 +226,20 @@ describe('12306 in the popup: sign in by clicking the picture, add a watch from 
         to_station: 'AOH',
         from_name: '北京南',
         to_name: '上海虹桥',
+        more_pairs: [
+          { from: 'BJP', to: 'SHH' },
+          { from: 'SNH', to: 'AOH' },
+        ],
         dates: [d1, d3],
         trains: ['G1'],
+        exclude_trains: ['K1234'],
         seat_types: ['O', 'M'],
         depart_after: '06:00',
         depart_before: '23:00',
         account: 'traveller',
         passengers: ['张三'],
-        allow_fewer: false,
-        sale_burst: true,
+        allow_fewer: true,
+        sale_burst: false,
       },
     );
     assert.deepEqual(saved.window, { start: d1, end: d3 });
@@ -231,7 +252,8 @@ describe('12306 in the popup: sign in by clicking the picture, add a watch from 
     assert.notEqual((await last.innerText()).trim(), '');
     await page.screenshot({ path: path.join(artifactDir('e2e'), 'popup-12306-watch.png'), fullPage: true });
 
-    // A booking watch needs an account: said next to the account.
+    // A booking watch needs an account, and a station pair has two stations: the core
+    // refuses the form (nothing goes to the host), each said next to its input.
     // (bj: every match says bj somewhere — abbreviation, telecode; then by telecode.)
     const fromOptions = page.locator('[data-testid="rail-from-options"] [data-testid="rail-station-option"]');
     await page.locator('[data-testid="rail-from-query"]').pressSequentially('bj', { delay: 30 });
@@ -243,12 +265,25 @@ describe('12306 in the popup: sign in by clicking the picture, add a watch from 
     await page.fill('[data-testid="rail-date-input"]', d1);
     await page.click('[data-testid="rail-date-add"]');
     await page.selectOption('[data-testid="rail-account-select"]', '');
+    await page.fill('[data-testid="rail-more-pairs"]', 'BJP');
     await page.check('input[name="mode"][value="book"]');
     await page.fill('#label', 'E2E 12306 no account');
+    const watchesBefore = (await extensionRequest(page, 'watch_list')).data.watches.length;
     await page.click('#add-watch');
     await page.locator('[data-error-for="target.account"]:not(:empty)').waitFor({ timeout: 10_000 });
-    assert.match(await page.locator('[data-error-for="target.account"]').innerText(), /account/);
+    const accountField = page.locator('.field[data-field="target.account"]');
+    assert.equal(
+      await accountField.locator('[data-error-for="target.account"]').innerText(),
+      'a watch that books needs the 12306 account to book with',
+      'the core’s words, beside the account',
+    );
+    assert.match(await accountField.getAttribute('class'), /\binvalid\b/);
+    assert.equal(await accountField.locator('[data-testid="rail-account-select"]').getAttribute('aria-invalid'), 'true');
+    const pairsError = page.locator('.field[data-field="target.more_pairs"] [data-error-for="target.more_pairs"]');
+    assert.match(await pairsError.innerText(), /“BJP” is not a station pair.*BJP:SHH/);
+    assert.equal((await page.locator('#form-error').innerText()).trim(), '', 'every error has its place');
     assert.equal(await page.locator('[data-testid="watch-item"]', { hasText: 'E2E 12306 no account' }).count(), 0);
+    assert.equal((await extensionRequest(page, 'watch_list')).data.watches.length, watchesBefore, 'nothing reached the host');
     await page.close();
   });
 

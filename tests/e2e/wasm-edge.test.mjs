@@ -56,7 +56,13 @@ test('platforms carry the form fields the popup renders', () => {
   const list = JSON.parse(core.platforms());
   assert.deepEqual(list.map((p) => p.id), ['114yygh', '12306', '91160', 'pati', 'zheliban']);
   const rail = list.find((p) => p.id === '12306');
-  assert.deepEqual(rail.fields.map((f) => f.name), ['from_station', 'to_station', 'trains', 'seat_types']);
+  assert.deepEqual(rail.fields.map((f) => f.name), [
+    'from_station', 'from_name', 'to_station', 'to_name', 'more_pairs', 'dates', 'trains',
+    'exclude_trains', 'depart_after', 'depart_before', 'seat_types', 'account', 'passengers',
+    'allow_fewer', 'sale_burst',
+  ]);
+  assert.equal(rail.fields.find((f) => f.name === 'sale_burst').kind, 'bool');
+  assert.equal(rail.fields.find((f) => f.name === 'more_pairs').kind, 'pairs');
   assert.equal(rail.poll_floor_secs, 10);
   assert.equal(list.find((p) => p.id === 'zheliban').watchable, false);
 });

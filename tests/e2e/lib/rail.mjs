@@ -150,14 +150,15 @@ export async function pickStation(page, which, query, telecode) {
 
 /**
  * Adds a 12306 watch through the popup form (page: an open popup, the account signed
- * in): stations by telecode from the autocomplete, `dates`, `trains`, `seats` in order,
- * `mode`; resolves to the stored watch.
+ * in): stations by telecode from the autocomplete, `morePairs` (text such as "BJP:SHH"),
+ * `dates`, `trains`, `seats` in order, `mode`; resolves to the stored watch.
  */
-export async function addRailWatch(page, { label, from = 'VNP', to = 'AOH', dates, trains = [], seats = [], mode = 'notify', interval = 10, account = TRAVELLER.account, passengers = [] }) {
+export async function addRailWatch(page, { label, from = 'VNP', to = 'AOH', morePairs = '', dates, trains = [], seats = [], mode = 'notify', interval = 10, account = TRAVELLER.account, passengers = [] }) {
   await waitForState(page, 'connected');
   await page.selectOption('#platform', '12306');
   await pickStation(page, 'from', from, from);
   await pickStation(page, 'to', to, to);
+  await page.fill('[data-testid="rail-more-pairs"]', morePairs);
   for (const d of dates) {
     await page.fill('[data-testid="rail-date-input"]', d);
     await page.click('[data-testid="rail-date-add"]');
