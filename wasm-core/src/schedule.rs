@@ -214,6 +214,12 @@ pub struct Planner {
     burst_done: Option<i64>,
     /// The reason of the last plan handed out, until its response arrives.
     pending: Option<Reason>,
+    /// The last plan handed out, kept until its poll's response (or a new release
+    /// rule): asking again when it is due gives the same plan, instead of planning
+    /// afresh a millisecond after its instant (which would skip a burst poll) or with a
+    /// new jitter draw (which would stretch every interval).
+    #[serde(default)]
+    held: Option<Plan>,
     done: bool,
 }
 
@@ -237,18 +243,23 @@ impl Planner {
             burst_polls: 0,
             burst_done: None,
             pending: None,
+            held: None,
             done: false,
         }
     }
 
     /// Sets (or forgets) the release rule, e.g. once the hospital's `openTimeView` is known.
     pub fn set_release(&mut self, release: Option<ReleaseRule>) {
+        if self.release != release {
+            self.held = None;
+        }
         self.release = release;
     }
 
     /// Marks the watch done: every later plan is `Stop`.
     pub fn finish(&mut self) {
         self.done = true;
+        self.held = None;
     }
 
     /// Refusals or failures in a row so far.
@@ -258,6 +269,7 @@ impl Planner {
 
     /// Records a request sent at local `sent_ms` and how it went.
     pub fn on_response(&mut self, sent_ms: i64, outcome: Outcome) {
+        self.held = None;
         self.last_sent_ms = Some(self.last_sent_ms.map_or(sent_ms, |l| l.max(sent_ms)));
         let burst = match self.pending.take() {
             Some(Reason::Burst { release_server_ms }) => Some(release_server_ms),
@@ -303,8 +315,17 @@ impl Planner {
     /// The next poll as of local time `now_ms`, with the server clock's estimate and
     /// a random `unit` in `[0, 1)`.
     pub fn next(&mut self, now_ms: i64, clock: &ServerClock, unit: f64) -> Plan {
+        if let Some(held) = self.held {
+            if !self.done && !self.window_ended(now_ms, clock) {
+                return held;
+            }
+            self.held = None;
+        }
         let plan = self.plan(now_ms, clock, unit);
         self.pending = Some(plan.reason);
+        if !matches!(plan.reason, Reason::Stop { .. }) {
+            self.held = Some(plan);
+        }
         plan
     }
 
@@ -316,15 +337,12 @@ impl Planner {
         if self.done {
             return stop(StopReason::Done);
         }
+        if self.window_ended(now, clock) {
+            return stop(StopReason::WindowEnded);
+        }
         let est = clock.estimate(now);
         let offset = est.map_or(0, |e| e.offset_ms);
         let server_now = now + offset;
-        // Stop only once the window has surely ended: the earliest the server's
-        // clock can read is still past the last day.
-        let sure = server_now - est.map_or(0, |e| e.bound_ms as i64);
-        if Date::from_unix_ms(sure, BEIJING_OFFSET_MIN) > self.window_end {
-            return stop(StopReason::WindowEnded);
-        }
         let after = |ms: i64| self.last_sent_ms.map_or(now, |l| (l + ms).max(now));
 
         let normal_delay = self.interval.next_delay_ms(self.platform, unit);
@@ -385,6 +403,14 @@ impl Planner {
             at_ms: normal_at,
             reason: Reason::Normal,
         }
+    }
+
+    /// Whether the window has surely ended: the earliest the server's clock can read
+    /// is past the last day.
+    fn window_ended(&self, now: i64, clock: &ServerClock) -> bool {
+        let est = clock.estimate(now);
+        let sure = now + est.map_or(0, |e| e.offset_ms) - est.map_or(0, |e| e.bound_ms as i64);
+        Date::from_unix_ms(sure, BEIJING_OFFSET_MIN) > self.window_end
     }
 
     /// The slow pace far from a release, for a normal delay of `normal_delay` ms.
@@ -996,6 +1022,43 @@ mod tests {
             later.at_ms - plan.at_ms,
             270_000,
             "the third backoff is longer"
+        );
+    }
+
+    #[test]
+    fn a_plan_asked_again_when_due_is_the_same_plan() {
+        // A driver that wakes a millisecond after a burst instant must still get that
+        // poll, not the next instant; and a normal wait keeps its jitter draw.
+        let release = beijing("2026-11-27", 8, 30, 0);
+        let mut p = Planner::new(
+            Platform::Rail12306,
+            interval(60, 20),
+            Some(ReleaseRule::At { server_ms: release }),
+            date("2026-11-30"),
+        );
+        let clock = ServerClock::new();
+        let first = p.next(release - 12_500, &clock, 0.5);
+        assert!(matches!(first.reason, Reason::Burst { .. }), "{first:?}");
+        let again = p.next(first.at_ms + 1, &clock, 0.9);
+        assert_eq!(again, first);
+        p.on_response(first.at_ms + 1, Outcome::Ok);
+        let second = p.next(first.at_ms + 5, &clock, 0.5);
+        assert!(
+            second.at_ms > first.at_ms,
+            "after the response, the next instant"
+        );
+        let mut q = Planner::new(
+            Platform::Rail12306,
+            interval(60, 20),
+            None,
+            date("2026-11-30"),
+        );
+        q.on_response(release, Outcome::Ok);
+        let n = q.next(release + 1, &clock, 0.0);
+        assert_eq!(
+            q.next(n.at_ms + 3, &clock, 1.0),
+            n,
+            "no new jitter draw on waking"
         );
     }
 

@@ -38,6 +38,10 @@ use std::time::Duration;
 
 /// How long a request to 12306 may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// Least spacing of two poll starts of one account: the conduct's 1 s, plus 50 ms for
+/// the work between the slot and the request leaving (jar, store), so the site never
+/// sees two closer than 1 s.
+pub const PACE_SPACING_MS: u64 = 1_050;
 /// How long a captcha waits for the person.
 pub const PROMPT_TTL_MS: i64 = 5 * 60_000;
 
@@ -298,23 +302,25 @@ impl Service {
     }
 
     /// Waits (sleeping) until `account` may send a request that starts something new,
-    /// keeping the account's requests ≥ 1 s apart across its watches.
+    /// keeping the account's poll starts ≥ 1 s apart across its watches, in the order
+    /// they asked.
     pub fn pace(&self, account: &str, stop: &dyn Fn() -> bool) {
-        loop {
-            let wait = {
-                let Ok(mut pacers) = self.pacers.lock() else {
-                    return;
-                };
-                let p = pacers.entry(account.to_string()).or_default();
-                match p.try_acquire(now_ms()) {
-                    Ok(()) => return,
-                    Err(at) => at - now_ms(),
-                }
+        // A slot in turn (first come, first served), not whoever wakes first.
+        let at = {
+            let Ok(mut pacers) = self.pacers.lock() else {
+                return;
             };
-            if stop() {
+            pacers
+                .entry(account.to_string())
+                .or_insert_with(|| AccountPacer::with_spacing(PACE_SPACING_MS))
+                .reserve(now_ms())
+        };
+        while !stop() {
+            let left = at - now_ms();
+            if left <= 0 {
                 return;
             }
-            std::thread::sleep(Duration::from_millis(wait.clamp(1, 200) as u64));
+            std::thread::sleep(Duration::from_millis(left.min(100) as u64));
         }
     }
 
