@@ -11,11 +11,12 @@
 //!   at most [`FAR_MAX_DELAY_MS`] (10 min) unless the watch's own interval is longer,
 //!   and never sleeping past the 30-minute mark.
 //! - **Burst around a release** at server instant `R`, with the clock's error bound `b`
-//!   (capped at [`BURST_MAX_BOUND_MS`]): two polls before (`R − 2 s − b`, then half-way),
-//!   one sent at `R + b + 20 ms` (so it is sent after `R` whatever the true offset within
+//!   (capped at [`BURST_MAX_BOUND_MS`]): polls before it on whole seconds of the
+//!   server's clock from about `R − 4 s − b`, each halving `b`, until `b` is small (see
+//!   [`BURST_SYNC_ENOUGH_MS`]), then one sent at `R + b + 20 ms` (so it is sent after `R` whatever the true offset within
 //!   the bound, and reaches the server one network hop later), then polls every 1–1.5 s; at most [`BURST_MAX_POLLS`] (8) polls, none
 //!   later than [`BURST_TAIL_MS`] (8 s) after the aimed one, never closer together than
-//!   [`BURST_MIN_SPACING_MS`] (1 s). So a burst is ≤ 8 requests within ≤ 12 s + 2b
+//!   [`BURST_MIN_SPACING_MS`] (1 s). So a burst is ≤ 8 requests within ≤ 15 s + 2b
 //!   (≤ 32 s), once per release. Any refusal during a burst ends it.
 //! - **Backoff** after a 403/429/5xx, a "too frequent" body, a network failure or any
 //!   other failed request: `max(60 s, interval)` × 1, 2, 4, … plus up to 25 % jitter,
@@ -450,7 +451,13 @@ impl Planner {
         let last_server = self.last_sent_ms.map(|l| l + offset);
         let earliest =
             last_server.map_or(server_now, |l| (l + BURST_MIN_SPACING_MS).max(server_now));
-        let at = match burst.fixed.iter().find(|&&t| t >= earliest) {
+        let sync_left = burst.aim - burst.release - BURST_AIM_AFTER_MS > BURST_SYNC_ENOUGH_MS;
+        let at = match burst
+            .fixed
+            .iter()
+            .filter(|&&t| sync_left || t == burst.aim)
+            .find(|&&t| t >= earliest)
+        {
             // Joining a burst already under way: the first poll goes at once.
             Some(_) if polls == 0 && earliest > burst.start => earliest,
             Some(&t) => t,
@@ -469,20 +476,41 @@ struct BurstShape {
     release: i64,
     /// The first poll.
     start: i64,
-    /// The polls at fixed instants: the start, half-way, and the aimed one.
-    fixed: [i64; 3],
+    /// The instants a poll may go at: whole seconds of the server's clock (as
+    /// estimated) before the release, while the bound is over
+    /// [`BURST_SYNC_ENOUGH_MS`], then the aimed one.
+    fixed: Vec<i64>,
+    /// The aimed poll: just after the release whatever the clock's error.
+    aim: i64,
     /// No poll after this.
     end: i64,
 }
 
+/// Polls of a burst before its release go on whole seconds of the server's clock as
+/// estimated, so each reply's `Date` tells on which side of the estimate the true clock
+/// is: the error bound halves with each (±500 → ±250 → … ms). They go on (≥ 1 s apart,
+/// within the burst's cap) until the bound is this small; then the aimed poll, which
+/// can be that much closer to the release.
+pub const BURST_SYNC_ENOUGH_MS: i64 = 30;
+
 impl BurstShape {
     fn new(release: i64, bound: i64) -> BurstShape {
-        let start = release - BURST_LEAD_MS - bound;
         let aim = release + bound + BURST_AIM_AFTER_MS;
+        // Whole seconds from a few before the lead, before the release and ≥ 1 s
+        // before the aim: room for the sync polls even when one goes late.
+        let lead = release - BURST_LEAD_MS - bound - 4_000;
+        let first = lead.div_euclid(1_000) * 1_000;
+        let mut fixed: Vec<i64> = (0..)
+            .map(|i| first + i * 1_000)
+            .take_while(|t| *t <= (aim - BURST_MIN_SPACING_MS).min(release - 1))
+            .collect();
+        let start = fixed.first().copied().unwrap_or(aim);
+        fixed.push(aim);
         BurstShape {
             release,
             start,
-            fixed: [start, start + (aim - start) / 2, aim],
+            aim,
+            fixed,
             end: aim + BURST_TAIL_MS,
         }
     }
@@ -790,13 +818,13 @@ mod tests {
                 !burst.is_empty() && burst.len() as u32 <= BURST_MAX_POLLS,
                 "{burst:?}"
             );
-            // Starts before the release by the lead plus the error bound.
+            // With a good clock already (±25 ms), no sync polls: the burst opens with the
+            // aimed poll, just after the release.
             assert!(
-                burst[0] <= release - BURST_LEAD_MS - bound + 50,
+                burst[0] >= release && burst[0] <= release + bound + BURST_AIM_AFTER_MS + 50,
                 "{} vs {release}",
-                burst[0]
+                burst[0] - release
             );
-            assert!(burst[0] >= release - BURST_LEAD_MS - 3 * bound - 50);
             // The first poll after the release, on the server's timeline, is within 100 ms
             // (plus the bound) of it.
             let first_after = *burst.iter().find(|&&t| t >= release).unwrap();
@@ -811,7 +839,7 @@ mod tests {
                 .all(|w| w[1] - w[0] >= BURST_MIN_SPACING_MS));
             let span = burst.last().unwrap() - burst[0];
             assert!(
-                span <= BURST_LEAD_MS + 2 * bound + BURST_AIM_AFTER_MS + BURST_TAIL_MS,
+                span <= BURST_LEAD_MS + 3_000 + 2 * bound + BURST_AIM_AFTER_MS + BURST_TAIL_MS,
                 "{span}"
             );
             // Before and after, the floor holds.
@@ -822,8 +850,7 @@ mod tests {
                 }
             }
             assert!(all.len() < 20 * 4 + 5 * 4 + 10);
-            // A naive local-clock burst would have been 5 s off: ours is not.
-            assert!((burst[0] - (release - BURST_LEAD_MS)).abs() < 200);
+            // (A naive local-clock burst would have been 5 s off.)
         }
     }
 
@@ -889,6 +916,41 @@ mod tests {
     }
 
     #[test]
+    fn sync_polls_on_whole_seconds_bring_a_slow_watch_within_100_ms() {
+        // A 60 s watch has few samples before the release, all with 1 s Date headers:
+        // the polls before the release go on the server's whole seconds, each halving
+        // the bound, so the aimed poll lands within 100 ms after the release.
+        for seed in 1..=20_u64 {
+            let skew = if seed % 2 == 0 { 5_000 } else { -5_000 } + (seed as i64 * 7_919) % 1_000;
+            let mut u = Units(seed);
+            let mut sim = Sim::new(skew, 4);
+            sim.date_headers = true;
+            let release = beijing("2026-11-27", 15, 0, 0);
+            let mut p = Planner::new(
+                Platform::Rail12306,
+                interval(60, 20),
+                Some(ReleaseRule::At { server_ms: release }),
+                date("2026-12-03"),
+            );
+            let start = release - 20_000 - skew + (seed as i64 * 379) % 1_000;
+            sim.run(&mut p, start, release - skew + 30_000, &mut u, |_, _| {
+                Outcome::Ok
+            });
+            let i = sim
+                .sent
+                .iter()
+                .position(|&(t, r)| matches!(r, Reason::Burst { .. }) && t + skew >= release)
+                .unwrap();
+            let late = sim.sent[i].0 + skew - release;
+            assert!(
+                (0..=100).contains(&late),
+                "seed {seed}: {late} ms late, bound {}",
+                sim.bounds[i]
+            );
+        }
+    }
+
+    #[test]
     fn the_next_day_bursts_again_and_a_refusal_ends_a_burst() {
         let mut u = Units(5);
         let mut sim = Sim::new(1_234, 60);
@@ -947,7 +1009,7 @@ mod tests {
                 }
             })
             .count();
-        assert_eq!(day2 as u32, BURST_MAX_POLLS);
+        assert!((5..=BURST_MAX_POLLS).contains(&(day2 as u32)), "{day2}");
         // A day at one request a minute near the release and one in 4 far from it.
         assert!(
             sim.sent.len() < 24 * 60 / 4 + 2 * 30 + 20,
@@ -1037,7 +1099,7 @@ mod tests {
             date("2026-11-30"),
         );
         let clock = ServerClock::new();
-        let first = p.next(release - 12_500, &clock, 0.5);
+        let first = p.next(release - 3_500, &clock, 0.5);
         assert!(matches!(first.reason, Reason::Burst { .. }), "{first:?}");
         let again = p.next(first.at_ms + 1, &clock, 0.9);
         assert_eq!(again, first);
@@ -1118,10 +1180,10 @@ mod tests {
             }
         );
         assert_eq!(plan.at_ms, release - 3_000);
-        // Joined late, it goes on with the half-way poll, ≥ 1 s later.
+        // It goes on with the next whole second, ≥ 1 s later.
         p.on_response(release - 3_000, Outcome::Ok);
         let plan = p.next(release - 2_900, &ServerClock::new(), 0.5);
-        assert_eq!(plan.at_ms, release - 990);
+        assert_eq!(plan.at_ms, release - 2_000);
         let mut p = Planner::new(
             Platform::Rail12306,
             interval(10, 20),
