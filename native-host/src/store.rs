@@ -1394,6 +1394,7 @@ mod tests {
                 "outbox",
                 "outbox_by_channel",
                 "outbox_due",
+                "rail_sessions",
                 "watches"
             ]
         );
@@ -1941,9 +1942,46 @@ mod tests {
             .unwrap();
         }
         let store = Store::open_with_timeout(&path, SHORT).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 3);
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as u32);
         assert_eq!(all_history(&store, "w")[0].message, "kept");
         assert!(store.booking_get("w").unwrap().is_none());
+        assert!(store.rail_sessions().unwrap().is_empty());
+    }
+
+    #[test]
+    fn rail_sessions_are_kept_per_account_and_marked_ended() {
+        let (_dir, store) = temp_store();
+        let s = RailSession {
+            account: "traveller".into(),
+            holder: "张三".into(),
+            cookies: r#"{"cookies":{"JSESSIONID":"a"}}"#.into(),
+            signed_in: true,
+            updated_at: 10,
+        };
+        store.rail_session_put(&s).unwrap();
+        store
+            .rail_session_put(&RailSession {
+                account: "other".into(),
+                ..s.clone()
+            })
+            .unwrap();
+        store
+            .rail_session_cookies("traveller", r#"{"cookies":{"JSESSIONID":"b"}}"#)
+            .unwrap();
+        store.rail_session_ended("traveller", 20).unwrap();
+        let got = store.rail_session("traveller").unwrap().unwrap();
+        assert_eq!(got.cookies, r#"{"cookies":{"JSESSIONID":"b"}}"#);
+        assert!(!got.signed_in);
+        assert_eq!(got.updated_at, 20);
+        // Ending twice does not move the time; the other account is untouched.
+        store.rail_session_ended("traveller", 30).unwrap();
+        assert_eq!(
+            store.rail_session("traveller").unwrap().unwrap().updated_at,
+            20
+        );
+        assert!(store.rail_session("other").unwrap().unwrap().signed_in);
+        assert_eq!(store.rail_sessions().unwrap().len(), 2);
+        assert!(store.rail_session("nobody").unwrap().is_none());
     }
 
     #[test]
