@@ -11,9 +11,10 @@
 //!   at most [`FAR_MAX_DELAY_MS`] (10 min) unless the watch's own interval is longer,
 //!   and never sleeping past the 30-minute mark.
 //! - **Burst around a release** at server instant `R`, with the clock's error bound `b`
-//!   (capped at [`BURST_MAX_BOUND_MS`]): polls before it on whole seconds of the
-//!   server's clock from about `R − 4 s − b`, each halving `b`, until `b` is small (see
-//!   [`BURST_SYNC_ENOUGH_MS`]), then one sent at `R + b + 20 ms` (so it is sent after `R` whatever the true offset within
+//!   (capped at [`BURST_MAX_BOUND_MS`]): two polls before (`R − 2 s − b`, then half-way)
+//!   — for 12306, whose clock is only the 1-second `Date` header, polls on whole
+//!   seconds of the server's clock from about `R − 6 s − b` instead, each halving `b`,
+//!   until `b` is small (see [`BURST_SYNC_ENOUGH_MS`]) — then one sent at `R + b + 20 ms` (so it is sent after `R` whatever the true offset within
 //!   the bound, and reaches the server one network hop later), then polls every 1–1.5 s; at most [`BURST_MAX_POLLS`] (8) polls, none
 //!   later than [`BURST_TAIL_MS`] (8 s) after the aimed one, never closer together than
 //!   [`BURST_MIN_SPACING_MS`] (1 s). So a burst is ≤ 8 requests within ≤ 15 s + 2b
@@ -374,7 +375,7 @@ impl Planner {
                 reason: Reason::Normal,
             };
         };
-        let burst = BurstShape::new(release, bound);
+        let burst = BurstShape::new(release, bound, self.sync_polls(bound));
         let to_local = |server: i64| server - offset;
 
         if normal_at + offset >= burst.start - BURST_MIN_SPACING_MS {
@@ -406,6 +407,13 @@ impl Planner {
         }
     }
 
+    /// Whether a burst with the clock's bound `bound` first polls on whole seconds to
+    /// shrink it: 12306, whose only clock is the 1-second `Date` header (114yygh's
+    /// replies carry milliseconds, and it allows fewer requests).
+    fn sync_polls(&self, bound: i64) -> bool {
+        self.platform == Platform::Rail12306 && bound > BURST_SYNC_ENOUGH_MS
+    }
+
     /// Whether the window has surely ended: the earliest the server's clock can read
     /// is past the last day.
     fn window_ended(&self, now: i64, clock: &ServerClock) -> bool {
@@ -429,7 +437,7 @@ impl Planner {
             .candidates(server_now)
             .into_iter()
             .filter(|&r| self.burst_done.is_none_or(|d| r > d))
-            .find(|&r| server_now <= BurstShape::new(r, bound).end)
+            .find(|&r| server_now <= BurstShape::new(r, bound, self.sync_polls(bound)).end)
     }
 
     /// The server time of the next poll of `burst`, or `None` when it is over.
@@ -451,13 +459,7 @@ impl Planner {
         let last_server = self.last_sent_ms.map(|l| l + offset);
         let earliest =
             last_server.map_or(server_now, |l| (l + BURST_MIN_SPACING_MS).max(server_now));
-        let sync_left = burst.aim - burst.release - BURST_AIM_AFTER_MS > BURST_SYNC_ENOUGH_MS;
-        let at = match burst
-            .fixed
-            .iter()
-            .filter(|&&t| sync_left || t == burst.aim)
-            .find(|&&t| t >= earliest)
-        {
+        let at = match burst.fixed.iter().find(|&&t| t >= earliest) {
             // Joining a burst already under way: the first poll goes at once.
             Some(_) if polls == 0 && earliest > burst.start => earliest,
             Some(&t) => t,
@@ -476,12 +478,9 @@ struct BurstShape {
     release: i64,
     /// The first poll.
     start: i64,
-    /// The instants a poll may go at: whole seconds of the server's clock (as
-    /// estimated) before the release, while the bound is over
-    /// [`BURST_SYNC_ENOUGH_MS`], then the aimed one.
+    /// The instants a poll may go at before the release, then the aimed one (just
+    /// after the release whatever the clock's error).
     fixed: Vec<i64>,
-    /// The aimed poll: just after the release whatever the clock's error.
-    aim: i64,
     /// No poll after this.
     end: i64,
 }
@@ -491,25 +490,32 @@ struct BurstShape {
 /// is: the error bound halves with each (±500 → ±250 → … ms). They go on (≥ 1 s apart,
 /// within the burst's cap) until the bound is this small; then the aimed poll, which
 /// can be that much closer to the release.
-pub const BURST_SYNC_ENOUGH_MS: i64 = 30;
+pub const BURST_SYNC_ENOUGH_MS: i64 = 40;
 
 impl BurstShape {
-    fn new(release: i64, bound: i64) -> BurstShape {
+    /// The burst around `release` with the clock's bound `bound`; `sync`: poll on the
+    /// server's whole seconds before it to shrink the bound (see
+    /// [`BURST_SYNC_ENOUGH_MS`]), else two polls before it (`R − 2 s − b`, half-way).
+    fn new(release: i64, bound: i64, sync: bool) -> BurstShape {
         let aim = release + bound + BURST_AIM_AFTER_MS;
-        // Whole seconds from a few before the lead, before the release and ≥ 1 s
-        // before the aim: room for the sync polls even when one goes late.
-        let lead = release - BURST_LEAD_MS - bound - 4_000;
-        let first = lead.div_euclid(1_000) * 1_000;
-        let mut fixed: Vec<i64> = (0..)
-            .map(|i| first + i * 1_000)
-            .take_while(|t| *t <= (aim - BURST_MIN_SPACING_MS).min(release - 1))
-            .collect();
+        let mut fixed: Vec<i64> = if sync {
+            // Whole seconds from a few before the lead, before the release and ≥ 1 s
+            // before the aim: room for the sync polls even when one goes late.
+            let lead = release - BURST_LEAD_MS - bound - 4_000;
+            let first = lead.div_euclid(1_000) * 1_000;
+            (0..)
+                .map(|i| first + i * 1_000)
+                .take_while(|t| *t <= (aim - BURST_MIN_SPACING_MS).min(release - 1))
+                .collect()
+        } else {
+            let start = release - BURST_LEAD_MS - bound;
+            vec![start, start + (aim - start) / 2]
+        };
         let start = fixed.first().copied().unwrap_or(aim);
         fixed.push(aim);
         BurstShape {
             release,
             start,
-            aim,
             fixed,
             end: aim + BURST_TAIL_MS,
         }
@@ -818,13 +824,13 @@ mod tests {
                 !burst.is_empty() && burst.len() as u32 <= BURST_MAX_POLLS,
                 "{burst:?}"
             );
-            // With a good clock already (±25 ms), no sync polls: the burst opens with the
-            // aimed poll, just after the release.
+            // Starts before the release by the lead plus the error bound.
             assert!(
-                burst[0] >= release && burst[0] <= release + bound + BURST_AIM_AFTER_MS + 50,
+                burst[0] <= release - BURST_LEAD_MS - bound + 50,
                 "{} vs {release}",
-                burst[0] - release
+                burst[0]
             );
+            assert!(burst[0] >= release - BURST_LEAD_MS - 3 * bound - 50);
             // The first poll after the release, on the server's timeline, is within 100 ms
             // (plus the bound) of it.
             let first_after = *burst.iter().find(|&&t| t >= release).unwrap();
@@ -839,7 +845,7 @@ mod tests {
                 .all(|w| w[1] - w[0] >= BURST_MIN_SPACING_MS));
             let span = burst.last().unwrap() - burst[0];
             assert!(
-                span <= BURST_LEAD_MS + 3_000 + 2 * bound + BURST_AIM_AFTER_MS + BURST_TAIL_MS,
+                span <= BURST_LEAD_MS + 2 * bound + BURST_AIM_AFTER_MS + BURST_TAIL_MS,
                 "{span}"
             );
             // Before and after, the floor holds.
@@ -850,7 +856,8 @@ mod tests {
                 }
             }
             assert!(all.len() < 20 * 4 + 5 * 4 + 10);
-            // (A naive local-clock burst would have been 5 s off.)
+            // A naive local-clock burst would have been 5 s off: ours is not.
+            assert!((burst[0] - (release - BURST_LEAD_MS)).abs() < 200);
         }
     }
 
@@ -1009,7 +1016,7 @@ mod tests {
                 }
             })
             .count();
-        assert!((5..=BURST_MAX_POLLS).contains(&(day2 as u32)), "{day2}");
+        assert_eq!(day2 as u32, BURST_MAX_POLLS);
         // A day at one request a minute near the release and one in 4 far from it.
         assert!(
             sim.sent.len() < 24 * 60 / 4 + 2 * 30 + 20,
