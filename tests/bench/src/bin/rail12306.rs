@@ -52,15 +52,7 @@ fn main() {
         }
     }
     println!("haoyuan 12306 parser figures (ratio = figure / target)");
-    println!(
-        "machine: {} cores, load average {}",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
-        std::fs::read_to_string("/proc/loadavg")
-            .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-            .unwrap_or_default()
-    );
+    println!("{}", haoyuan_bench::machine_line());
     println!("\n-- left-ticket query reply, {ROWS} rows (native) --");
     query_section();
     println!("\n-- station_name.js, {STATIONS} stations (native) --");

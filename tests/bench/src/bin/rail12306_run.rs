@@ -108,15 +108,7 @@ fn main() {
     let seconds = num("--seconds", 80).max(30) as i64;
 
     println!("haoyuan 12306 run-time figures (ratio = figure / target)");
-    println!(
-        "machine: {} cores, load average {}",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
-        std::fs::read_to_string("/proc/loadavg")
-            .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-            .unwrap_or_default()
-    );
+    println!("{}", haoyuan_bench::machine_line());
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -82,11 +82,7 @@ impl Login {
     }
 
     fn random(&mut self) -> f64 {
-        // xorshift: only to vary the URL as the page's Math.random() does.
-        self.rand ^= self.rand << 13;
-        self.rand ^= self.rand >> 7;
-        self.rand ^= self.rand << 17;
-        (self.rand % 1_000_000_000) as f64 / 1e9
+        (super::xorshift(&mut self.rand) % 1_000_000_000) as f64 / 1e9
     }
 
     fn picture(&mut self) -> LoginStep {

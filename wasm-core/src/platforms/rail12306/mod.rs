@@ -17,3 +17,12 @@ pub mod query;
 pub mod site;
 pub mod stations;
 pub mod watcher;
+
+/// The next number of a xorshift sequence in `state` (not for secrets: it only varies
+/// the random numbers the pages put in URLs and the watcher's jitter).
+pub(crate) fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}

@@ -210,10 +210,7 @@ impl Order {
     }
 
     fn random(&mut self) -> f64 {
-        self.rand ^= self.rand << 13;
-        self.rand ^= self.rand >> 7;
-        self.rand ^= self.rand << 17;
-        (self.rand % 1_000_000_000) as f64 / 1e9
+        (super::xorshift(&mut self.rand) % 1_000_000_000) as f64 / 1e9
     }
 
     fn send(&mut self, stage: Stage, request: HttpRequest, purpose: &'static str) -> OrderStep {

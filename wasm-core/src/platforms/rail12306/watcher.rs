@@ -292,10 +292,7 @@ impl Watcher {
     }
 
     fn unit(&mut self) -> f64 {
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 7;
-        self.rng ^= self.rng << 17;
-        (self.rng % 1_000_000) as f64 / 1e6
+        (super::xorshift(&mut self.rng) % 1_000_000) as f64 / 1e6
     }
 
     fn event(&mut self, kind: &str, message: impl Into<String>, data: Value) {
@@ -391,13 +388,8 @@ impl Watcher {
                 let req = self.site.no_complete();
                 return self.send(now_ms, req, "query_my_order_no_complete", true);
             }
-            Phase::Ordering(_) => {}
-            Phase::Polling(_) => {}
-            Phase::Idle => {}
-        }
-        if let Phase::Ordering(order) = &mut self.phase {
-            let step = order.tick(now_ms);
-            return self.order_step(now_ms, step);
+            Phase::Ordering(_) => return self.with_order(now_ms, |o| o.tick(now_ms)),
+            Phase::Polling(_) | Phase::Idle => {}
         }
         let unit = self.unit();
         let plan = self.planner.next(now_ms, &self.clock, unit);

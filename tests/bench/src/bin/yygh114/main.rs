@@ -47,15 +47,7 @@ const HOUR_MS: i64 = 3_600_000;
 
 fn main() {
     println!("haoyuan 114yygh figures (ratio = figure / target)");
-    println!(
-        "machine: {} cores, load average {}",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
-        std::fs::read_to_string("/proc/loadavg")
-            .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-            .unwrap_or_default()
-    );
+    println!("{}", haoyuan_bench::machine_line());
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => return println!("{e}"),
