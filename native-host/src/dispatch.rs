@@ -66,6 +66,8 @@ pub struct Host {
     wake: Option<std::sync::mpsc::Sender<()>>,
     /// 12306: logins, prompts, stations (shared with this process's watch runner).
     rail: std::sync::Arc<crate::rail::Service>,
+    /// 91160 and pati: accounts, pickers, cancelling (shared with the watch runner).
+    sites: std::sync::Arc<crate::sites::Service>,
 }
 
 /// A deliverer for hosts built without channels (tests of other parts).
@@ -112,6 +114,7 @@ impl Host {
             deliver: Box::new(NoChannels),
             wake: None,
             rail: std::sync::Arc::new(crate::rail::Service::new(data_dir.to_path_buf())),
+            sites: std::sync::Arc::new(crate::sites::Service::new(data_dir.to_path_buf())),
         };
         let _ = host.store();
         host
@@ -136,6 +139,17 @@ impl Host {
 
     fn rail(&self) -> &crate::rail::Service {
         &self.rail
+    }
+
+    /// Uses `sites` (shared with a watch runner) for the 91160 and pati commands.
+    pub fn with_sites(mut self, sites: std::sync::Arc<crate::sites::Service>) -> Host {
+        self.sites = sites;
+        self
+    }
+
+    #[allow(dead_code)]
+    fn sites(&self) -> &crate::sites::Service {
+        &self.sites
     }
 
     fn channel_settings(&self) -> Result<notify::ChannelSettings, ErrorBody> {

@@ -13,6 +13,7 @@
 //!   same store as the browser's host.
 //! - [`rail`]: 12306 run by the host (login with relayed captchas, the watch runner,
 //!   the headless `run` mode).
+//! - [`sites`]: 91160 and pati_service run by the host (accounts, pickers, cancel).
 //! - [`paths`] and [`logging`]: where the data lives, and the log file beside it.
 
 pub mod channels;
@@ -27,6 +28,7 @@ pub mod paths;
 pub mod rail;
 pub mod serve;
 pub mod settings;
+pub mod sites;
 pub mod store;
 pub mod webhook;
 

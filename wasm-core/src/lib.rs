@@ -14,6 +14,7 @@ pub mod form;
 pub mod http;
 pub mod idcard;
 pub mod notify;
+pub mod patient;
 pub mod platforms;
 pub mod protocol;
 pub mod schedule;

@@ -192,21 +192,72 @@ pub enum Target {
         #[serde(default, skip_serializing_if = "Clone::clone")]
         sale_burst: bool,
     },
-    /// A 91160 department (and optionally one doctor) of a unit.
+    /// A 91160 department (and optionally one doctor) of a unit (hospital).
     #[serde(rename = "91160")]
     Open91160 {
+        /// `unitId` of the hospital.
         unit_id: String,
+        /// `depId` of the department.
         dep_id: String,
-        #[serde(default)]
+        /// `doctorId` (empty: every doctor of the department).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
         doctor_id: String,
+        /// Display names from the pickers (may be empty).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        unit_name: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        dep_name: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        doctor_name: String,
+        /// The unit's `appointmentOpenTime` as `unitList` gave it (`HH:mm`, `HH:mm:ss` or a
+        /// full date-time; empty: unknown) — when the next day's numbers are released.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        open_time: String,
+        /// The unit's `appointmentCycleDays` (0: unknown): how many days ahead are open.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        cycle_days: u32,
+        /// The name of the host's stored appToken to use (empty: `default`).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        account: String,
+        /// The patient-book entry to book for (required to book).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        patient_id: String,
     },
     /// A department (and optionally one doctor) of a pati_service hospital.
     #[serde(rename = "pati")]
     Pati {
+        /// The pati account (its phone number) as stored in the host, with its base URL.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        account: String,
+        /// `deptId`.
         dept_id: String,
-        #[serde(default)]
+        /// `doctorId` (empty: the department's 普通门诊, sessions without a doctor).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
         doctor_id: String,
+        /// Display names from the pickers (may be empty).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        dept_name: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        doctor_name: String,
+        /// `memberId` of the account's family member to book for (required to book).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        member_id: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        member_name: String,
     },
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// `name` when there is one, else the `code` it names.
+fn or_code<'a>(name: &'a str, code: &'a str) -> &'a str {
+    if name.trim().is_empty() {
+        code
+    } else {
+        name
+    }
 }
 
 /// One more departure/arrival pair of a 12306 watch (telecodes).
@@ -266,9 +317,38 @@ impl Target {
                 )
             }
             Target::Open91160 {
-                unit_id, dep_id, ..
-            } => format!("91160 · {unit_id} · {dep_id}"),
-            Target::Pati { dept_id, .. } => format!("pati · {dept_id}"),
+                unit_id,
+                dep_id,
+                doctor_id,
+                unit_name,
+                dep_name,
+                doctor_name,
+                ..
+            } => {
+                let mut s = format!(
+                    "91160 · {} · {}",
+                    or_code(unit_name, unit_id),
+                    or_code(dep_name, dep_id)
+                );
+                if !doctor_id.is_empty() {
+                    s = format!("{s} · {}", or_code(doctor_name, doctor_id));
+                }
+                s
+            }
+            Target::Pati {
+                dept_id,
+                doctor_id,
+                dept_name,
+                doctor_name,
+                ..
+            } => {
+                let dept = or_code(dept_name, dept_id);
+                if doctor_id.is_empty() {
+                    format!("pati · {dept} · 普通门诊")
+                } else {
+                    format!("pati · {dept} · {}", or_code(doctor_name, doctor_id))
+                }
+            }
         }
     }
 }
@@ -403,18 +483,55 @@ fn target_of<E: de::Error>(platform: TargetTag, map: Map<String, Value>) -> Resu
             }
         }
         TargetTag::Open91160 => {
-            let mut f = VariantFields::new(map, &["unit_id", "dep_id", "doctor_id"])?;
+            let mut f = VariantFields::new(
+                map,
+                &[
+                    "unit_id",
+                    "dep_id",
+                    "doctor_id",
+                    "unit_name",
+                    "dep_name",
+                    "doctor_name",
+                    "open_time",
+                    "cycle_days",
+                    "account",
+                    "patient_id",
+                ],
+            )?;
             Target::Open91160 {
                 unit_id: f.required("unit_id")?,
                 dep_id: f.required("dep_id")?,
                 doctor_id: f.optional("doctor_id")?,
+                unit_name: f.optional("unit_name")?,
+                dep_name: f.optional("dep_name")?,
+                doctor_name: f.optional("doctor_name")?,
+                open_time: f.optional("open_time")?,
+                cycle_days: f.optional("cycle_days")?,
+                account: f.optional("account")?,
+                patient_id: f.optional("patient_id")?,
             }
         }
         TargetTag::Pati => {
-            let mut f = VariantFields::new(map, &["dept_id", "doctor_id"])?;
+            let mut f = VariantFields::new(
+                map,
+                &[
+                    "account",
+                    "dept_id",
+                    "doctor_id",
+                    "dept_name",
+                    "doctor_name",
+                    "member_id",
+                    "member_name",
+                ],
+            )?;
             Target::Pati {
+                account: f.optional("account")?,
                 dept_id: f.required("dept_id")?,
                 doctor_id: f.optional("doctor_id")?,
+                dept_name: f.optional("dept_name")?,
+                doctor_name: f.optional("doctor_name")?,
+                member_id: f.optional("member_id")?,
+                member_name: f.optional("member_name")?,
             }
         }
     })
@@ -630,6 +747,34 @@ impl Watch {
                     "a watch that books needs the 12306 account to book with",
                 ));
             }
+        }
+
+        match &self.target {
+            Target::Open91160 { patient_id, .. }
+                if self.mode == Mode::Book && patient_id.trim().is_empty() =>
+            {
+                errs.push(FieldError::new(
+                    "target.patient_id",
+                    "a watch that books needs a patient from the patient book",
+                ));
+            }
+            Target::Pati {
+                account, member_id, ..
+            } => {
+                if account.trim().is_empty() {
+                    errs.push(FieldError::new(
+                        "target.account",
+                        "a pati watch needs the account (phone number) it signs in with",
+                    ));
+                }
+                if self.mode == Mode::Book && member_id.trim().is_empty() {
+                    errs.push(FieldError::new(
+                        "target.member_id",
+                        "a watch that books needs the family member (就诊人) to book for",
+                    ));
+                }
+            }
+            _ => {}
         }
 
         let f = &self.filters;
@@ -909,14 +1054,40 @@ fn validate_target(t: &Target, errs: &mut Vec<FieldError>) {
             unit_id,
             dep_id,
             doctor_id,
+            unit_name,
+            dep_name,
+            doctor_name,
+            open_time,
+            account,
+            patient_id,
+            ..
         } => {
             required("target.unit_id", unit_id, "the unit (hospital) id", errs);
             required("target.dep_id", dep_id, "the department id", errs);
             optional("target.doctor_id", doctor_id, "the doctor id", errs);
+            optional("target.unit_name", unit_name, "the hospital name", errs);
+            optional("target.dep_name", dep_name, "the department name", errs);
+            optional("target.doctor_name", doctor_name, "the doctor name", errs);
+            optional("target.open_time", open_time, "the release time", errs);
+            optional("target.account", account, "the token name", errs);
+            optional("target.patient_id", patient_id, "the patient", errs);
         }
-        Target::Pati { dept_id, doctor_id } => {
+        Target::Pati {
+            account,
+            dept_id,
+            doctor_id,
+            dept_name,
+            doctor_name,
+            member_id,
+            member_name,
+        } => {
+            optional("target.account", account, "the account", errs);
             required("target.dept_id", dept_id, "the department id", errs);
             optional("target.doctor_id", doctor_id, "the doctor id", errs);
+            optional("target.dept_name", dept_name, "the department name", errs);
+            optional("target.doctor_name", doctor_name, "the doctor name", errs);
+            optional("target.member_id", member_id, "the member id", errs);
+            optional("target.member_name", member_name, "the member name", errs);
         }
     }
 }
@@ -969,8 +1140,13 @@ mod tests {
         assert_eq!(
             serde_json::from_value::<Target>(json!({"platform": "pati", "dept_id": "7"})).unwrap(),
             Target::Pati {
+                account: String::new(),
                 dept_id: "7".into(),
-                doctor_id: String::new()
+                doctor_id: String::new(),
+                dept_name: String::new(),
+                doctor_name: String::new(),
+                member_id: String::new(),
+                member_name: String::new(),
             }
         );
         assert_eq!(err(json!({"dept_id": "7"})), "missing field `platform`");
@@ -985,7 +1161,7 @@ mod tests {
         assert_eq!(err(json!({"platform": "pati"})), "missing field `dept_id`");
         assert_eq!(
             err(json!({"platform": "pati", "dept_id": "7", "unit_id": "1"})),
-            "unknown field `unit_id`, expected `dept_id` or `doctor_id`"
+            "unknown field `unit_id`, expected one of `account`, `dept_id`, `doctor_id`, `dept_name`, `doctor_name`, `member_id`, `member_name`"
         );
         assert_eq!(
             err(

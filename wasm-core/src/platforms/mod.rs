@@ -2,11 +2,73 @@
 //! [`crate::http::HttpResponse`]s, and drives multi-step flows as step machines whose
 //! steps are "send this", "ask the person this" or "done".
 
+pub mod open91160;
+pub mod pati;
 pub mod rail12306;
 pub mod yygh114;
 
+use crate::http::{HttpRequest, HttpResponse};
+use crate::protocol::CaptchaAnswer;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+/// What a host-run watcher wants done next (12306, 91160, pati). The host's runner is
+/// the same loop for each: it sleeps, sends, records intents and events, and relays
+/// questions; the watcher decides everything else.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Sleep until local `at_ms`, then [`Driver::tick`].
+    Wait { at_ms: i64 },
+    /// Send with the account's credentials (12306: its cookies; pati: its `token`
+    /// header; 91160 carries its appToken in the request), then [`Driver::feed`] or
+    /// [`Driver::no_response`]. `paced`: starts a poll; it waits its turn behind the
+    /// account's other watches.
+    Send {
+        request: HttpRequest,
+        purpose: &'static str,
+        paced: bool,
+    },
+    /// Show the person this picture; [`Driver::answer`] or [`Driver::no_answer`].
+    AskCaptcha { png: Vec<u8>, message: String },
+    /// `booking_begin` with `data`; then [`Driver::intent_recorded`] or
+    /// [`Driver::intent_refused`].
+    RecordIntent { data: Value },
+    /// The account's credentials were refused (12306: signed out; pati: token expired;
+    /// 91160: appToken rejected). The host renews them if it can (pati signs in again
+    /// with the stored password) or waits for the person to; then [`Driver::resume`].
+    NeedLogin { message: String },
+    /// Finished (booked, outcome unknown, window over, or the watch needs changing).
+    Stopped { message: String },
+}
+
+/// A watcher the host's runner drives (see [`Action`]). Every method returns the next
+/// action; `now_ms` is the local clock (Unix ms).
+pub trait Driver: Send {
+    /// The first action, and the one after each [`Action::Wait`].
+    fn tick(&mut self, now_ms: i64) -> Action;
+    /// The reply to the last [`Action::Send`].
+    fn feed(&mut self, resp: &HttpResponse, now_ms: i64) -> Action;
+    /// The last [`Action::Send`] got no reply (`error` in words).
+    fn no_response(&mut self, error: &str, now_ms: i64) -> Action;
+    /// The intent of the last [`Action::RecordIntent`] is stored under `intent_id`.
+    fn intent_recorded(&mut self, intent_id: &str, now_ms: i64) -> Action;
+    /// The intent was not stored (another booking of the watch, or a store error):
+    /// nothing may be ordered.
+    fn intent_refused(&mut self, message: &str, now_ms: i64) -> Action;
+    /// The person's answer to the last [`Action::AskCaptcha`].
+    fn answer(&mut self, answer: &CaptchaAnswer, now_ms: i64) -> Action {
+        let _ = answer;
+        self.no_answer(now_ms)
+    }
+    /// No answer came (timed out or dismissed).
+    fn no_answer(&mut self, now_ms: i64) -> Action;
+    /// New credentials after [`Action::NeedLogin`]: `credential` is the new secret the
+    /// requests carry (91160's appToken), or `None` when the host attaches it (12306's
+    /// cookies, pati's token header).
+    fn resume(&mut self, credential: Option<&str>, now_ms: i64) -> Action;
+    /// Events to record (found, booked, throttled, …), oldest first.
+    fn take_events(&mut self) -> Vec<Event>;
+}
 
 /// Something to record in the host's history of the watch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -61,29 +61,7 @@ impl Default for Tuning {
     }
 }
 
-/// What the runner should do next.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Action {
-    /// Sleep until local `at_ms`, then [`Watcher::tick`].
-    Wait { at_ms: i64 },
-    /// Send with the account's cookies, then [`Watcher::feed`] or
-    /// [`Watcher::no_response`]. `paced`: starts a poll; it waits its turn behind the
-    /// account's other watches.
-    Send {
-        request: HttpRequest,
-        purpose: &'static str,
-        paced: bool,
-    },
-    /// Show the person this picture; [`Watcher::answer`] or [`Watcher::no_answer`].
-    AskCaptcha { png: Vec<u8>, message: String },
-    /// `booking_begin` with `data`; then [`Watcher::intent_recorded`] or
-    /// [`Watcher::intent_refused`].
-    RecordIntent { data: Value },
-    /// The account must sign in again; [`Watcher::resume`] after.
-    NeedLogin { message: String },
-    /// Finished (booked, outcome unknown, window over, or the watch needs changing).
-    Stopped { message: String },
-}
+pub use crate::platforms::Action;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Query {
@@ -915,6 +893,36 @@ fn add_deadline(data: &mut Value, pay_by_ms: i64) {
             "{} (北京时间 Beijing time) — 在 12306 支付 / pay on 12306",
             crate::notify::render::beijing_time(pay_by_ms)
         ));
+    }
+}
+
+impl crate::platforms::Driver for Watcher {
+    fn tick(&mut self, now_ms: i64) -> Action {
+        Watcher::tick(self, now_ms)
+    }
+    fn feed(&mut self, resp: &HttpResponse, now_ms: i64) -> Action {
+        Watcher::feed(self, resp, now_ms)
+    }
+    fn no_response(&mut self, error: &str, now_ms: i64) -> Action {
+        Watcher::no_response(self, error, now_ms)
+    }
+    fn intent_recorded(&mut self, intent_id: &str, now_ms: i64) -> Action {
+        Watcher::intent_recorded(self, intent_id, now_ms)
+    }
+    fn intent_refused(&mut self, message: &str, now_ms: i64) -> Action {
+        Watcher::intent_refused(self, message, now_ms)
+    }
+    fn answer(&mut self, answer: &CaptchaAnswer, now_ms: i64) -> Action {
+        Watcher::answer(self, answer, now_ms)
+    }
+    fn no_answer(&mut self, now_ms: i64) -> Action {
+        Watcher::no_answer(self, now_ms)
+    }
+    fn resume(&mut self, _credential: Option<&str>, now_ms: i64) -> Action {
+        Watcher::resume(self, now_ms)
+    }
+    fn take_events(&mut self) -> Vec<Event> {
+        Watcher::take_events(self)
     }
 }
 

@@ -1,0 +1,1 @@
+//! 91160 open platform (seed `001_*.txt`): being built.

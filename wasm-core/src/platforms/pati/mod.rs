@@ -1,0 +1,1 @@
+//! pati_service (seed `002_*.txt`): being built.
