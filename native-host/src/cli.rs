@@ -8,14 +8,22 @@
 //! `watch_delete`, so they record the same history events and the browser sees the
 //! same watches.
 //!
+//! `patient …`, `account …` and `cancel …` are the patient book, the stored 91160 / pati
+//! accounts and cancelling a booked order: the same [`Host`] calls as the protocol's
+//! `patient_*`, `site_account*` and `booking_cancel`. Patients are only ever printed
+//! masked; an account's secret is read from stdin (never from the command line, where
+//! other users and the shell history could see it) and never printed.
+//!
 //! Results go to stdout, problems to stderr. Exit status: 0 done, 1 failed (no such
-//! watch, the database cannot be used), 2 wrong usage or a watch that is not valid.
+//! watch, the database cannot be used), 2 wrong usage or a watch or patient that is not
+//! valid.
 
-use crate::dispatch::{now_ms, CHINA_OFFSET_MINUTES};
+use crate::dispatch::{now_ms, Host, CHINA_OFFSET_MINUTES};
 use crate::store::{Store, StoreError};
 use crate::{logging, paths};
 use haoyuan_core::date::Date;
-use haoyuan_core::protocol::{HistoryEntry, DEFAULT_PAGE, MAX_PAGE};
+use haoyuan_core::patient::{Guardian, Patient, PatientView};
+use haoyuan_core::protocol::{ErrorBody, ErrorCode, HistoryEntry, DEFAULT_PAGE, MAX_PAGE};
 use haoyuan_core::watch::{FieldError, Mode, Watch};
 use serde_json::json;
 use std::io::{Read, Write};
@@ -31,6 +39,16 @@ Usage:
   haoyuan-host watch resume ID
   haoyuan-host watch rm ID
   haoyuan-host history [ID] [--limit N] [--json]
+  haoyuan-host patient add --name N --id NUMBER --birthday YYYY-MM-DD --sex male|female
+                           --phone P [OPTIONS]      add a person to the patient book
+  haoyuan-host patient add --json FILE|-   a whole patient as JSON (- reads stdin)
+  haoyuan-host patient list [--json]       the patient book, masked
+  haoyuan-host patient rm ID
+  haoyuan-host account add 91160 NAME [--base URL]   the appToken is read from stdin
+  haoyuan-host account add pati PHONE --base URL     the password is read from stdin
+  haoyuan-host account list [--platform 91160|pati] [--json]
+  haoyuan-host account rm 91160|pati NAME
+  haoyuan-host cancel WATCH_ID --reason TEXT   cancel the order a 91160/pati watch booked
 
 Options of `watch add` (12306):
   --from CODE, --to CODE   departure and arrival station telecodes, e.g. VNP AOH
@@ -56,6 +74,19 @@ Options of `watch add` (12306):
 
   --json                   (list, history) one JSON object a line
   --limit N                (history) the newest N events (default: 50)
+
+Options of `patient add`:
+  --name N                 the name as on the ID document
+  --id-type T              resident_id (身份证, default), passport, hk_macau_permit,
+                           taiwan_permit or other
+  --id NUMBER              the document number (a 身份证 is checked: its last digit,
+                           and that it agrees with --birthday and --sex)
+  --birthday YYYY-MM-DD, --sex male|female, --phone P (an 11-digit mobile)
+  --address A, --card-no C (就诊卡号), --clinic-no C (门诊号)
+  --guardian-json FILE|-   the guardian of a patient under 18, as JSON: {\"name\",
+                           \"id_type\", \"id_number\", \"phone\", \"sex\", \"birthday\",
+                           \"relation\"}
+  --replace ID             replace the patient with this id instead of adding one
 
 Times are China time (UTC+8). These are the browser extension's watches: the data lives
 in $HAOYUAN_HOME, or the system's data folder when it is not set.";
@@ -94,6 +125,9 @@ pub fn run(args: &[String], env: &mut Env<'_>) -> i32 {
     let result = match args.first().map(String::as_str) {
         Some("watch") => watch(&args[1..], env),
         Some("history") => history(&args[1..], env),
+        Some("patient") => patient(&args[1..], env),
+        Some("account") => account(&args[1..], env),
+        Some("cancel") => cancel(&args[1..], env),
         Some(other) => Err(Fail::Usage(format!("unknown command “{other}”"))),
         None => Err(Fail::Usage("no command given".into())),
     };
@@ -112,8 +146,8 @@ pub fn run(args: &[String], env: &mut Env<'_>) -> i32 {
             );
             2
         }
-        Err(Fail::Invalid(problems)) => {
-            let _ = writeln!(env.err, "haoyuan-host: the watch was not saved:");
+        Err(Fail::Invalid(what, problems)) => {
+            let _ = writeln!(env.err, "haoyuan-host: the {what} was not saved:");
             for p in problems {
                 let _ = writeln!(env.err, "  {}: {}", p.field, p.message);
             }
@@ -137,12 +171,24 @@ enum Fail {
     Help,
     /// Wrong flags or arguments (exit 2, with the usage).
     Usage(String),
-    /// The watch fails validation (exit 2).
-    Invalid(Vec<FieldError>),
+    /// The watch or patient (the first) fails validation (exit 2).
+    Invalid(&'static str, Vec<FieldError>),
     /// The watch's JSON cannot be read (exit 2).
     Input(String),
     /// No such watch, or the database cannot be used (exit 1).
     Failed(String),
+}
+
+impl From<ErrorBody> for Fail {
+    /// A host call's refusal: bad input exits 2, the rest 1.
+    fn from(e: ErrorBody) -> Fail {
+        match e.code {
+            ErrorCode::InvalidPatient => Fail::Invalid("patient", e.fields),
+            ErrorCode::InvalidWatch => Fail::Invalid("watch", e.fields),
+            ErrorCode::BadParams => Fail::Input(e.message),
+            _ => Fail::Failed(e.message),
+        }
+    }
 }
 
 impl From<StoreError> for Fail {
@@ -311,7 +357,7 @@ fn watch_add(args: &[String], env: &mut Env<'_>) -> Result<(), Fail> {
     checked.retain(|c| !problems.iter().any(|f| same_area(&f.field, &c.field)));
     problems.extend(checked);
     if !problems.is_empty() {
-        return Err(Fail::Invalid(problems));
+        return Err(Fail::Invalid("watch", problems));
     }
     let mut store = open_store(env, "watch add")?;
     let (stored, entry) = store.put_watch(watch, now)?;
@@ -649,6 +695,364 @@ fn history(args: &[String], env: &mut Env<'_>) -> Result<(), Fail> {
     if events.is_empty() && !p.switch("--json") {
         let _ = writeln!(env.err, "(no history yet)");
     }
+    Ok(())
+}
+
+/// The host of the data directory (as the browser's, with this command's clock),
+/// logging the command (never its arguments).
+fn open_host(env: &Env<'_>, command: &str) -> Result<Host, Fail> {
+    let dir = env.data_dir.clone().map_err(Fail::Failed)?;
+    logging::init(&dir);
+    logging::info(&format!("command line: {command}"));
+    let now = env.now_ms;
+    Ok(Host::with_clock(&dir, Box::new(move || now)))
+}
+
+fn patient(args: &[String], env: &mut Env<'_>) -> Result<(), Fail> {
+    match args.first().map(String::as_str) {
+        Some("add") => patient_add(&args[1..], env),
+        Some("list" | "ls") => patient_list(&args[1..], env),
+        Some("rm" | "delete") => {
+            let p = parse(&args[1..], &[], &[], &[])?;
+            p.at_most(1, "patient rm takes one id")?;
+            let id = p
+                .positional
+                .first()
+                .ok_or_else(|| Fail::Usage("patient rm needs the patient's id".into()))?;
+            let deleted = open_host(env, "patient rm")?.patient_delete(id.clone())?;
+            let _ = writeln!(env.out, "deleted {}", deleted.id);
+            Ok(())
+        }
+        Some("--help" | "-h" | "help") => Err(Fail::Help),
+        Some(other) => Err(Fail::Usage(format!(
+            "“patient {other}” is not a command: use patient add, list or rm"
+        ))),
+        None => Err(Fail::Usage(
+            "say what to do: patient add, list or rm".into(),
+        )),
+    }
+}
+
+/// The flags of `patient add` that take a value.
+const PATIENT_VALUES: [&str; 12] = [
+    "--json",
+    "--name",
+    "--id-type",
+    "--id",
+    "--birthday",
+    "--sex",
+    "--phone",
+    "--address",
+    "--card-no",
+    "--clinic-no",
+    "--guardian-json",
+    "--replace",
+];
+
+fn patient_add(args: &[String], env: &mut Env<'_>) -> Result<(), Fail> {
+    let p = parse(args, &PATIENT_VALUES, &[], &[])?;
+    p.at_most(0, "patient add takes only options")?;
+    let now = env.now_ms;
+    let today = Date::from_unix_ms(now, CHINA_OFFSET_MINUTES);
+    let (patient, mut problems) = match p.value("--json") {
+        Some(source) => {
+            if p.values.len() > 1 {
+                return Err(Fail::Usage(
+                    "--json takes the whole patient: put the other settings inside it".into(),
+                ));
+            }
+            let text = read_source(source, env)?;
+            let patient: Patient = serde_json::from_str(&text)
+                .map_err(|e| Fail::Input(format!("the patient JSON does not read: {e}")))?;
+            (patient, Vec::new())
+        }
+        None => patient_from_flags(&p, today, env)?,
+    };
+    let mut checked = crate::dispatch::tidy_patient(patient.clone()).validate(today);
+    checked.retain(|c| !problems.iter().any(|f| f.field == c.field));
+    problems.extend(checked);
+    if !problems.is_empty() {
+        return Err(Fail::Invalid("patient", problems));
+    }
+    let saved = open_host(env, "patient add")?.patient_put(patient, now)?;
+    let _ = writeln!(env.out, "{}", patient_line(&saved.patient));
+    Ok(())
+}
+
+/// The patient of `patient add`'s flags, with the problems found in the flags
+/// themselves (a stand-in value is used for each).
+fn patient_from_flags(
+    p: &Parsed,
+    today: Date,
+    env: &mut Env<'_>,
+) -> Result<(Patient, Vec<FieldError>), Fail> {
+    let missing: Vec<&str> = ["--name", "--id", "--birthday", "--sex", "--phone"]
+        .into_iter()
+        .filter(|f| p.value(f).is_none())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Fail::Usage(format!(
+            "patient add needs {} (or --json FILE)",
+            missing.join(", ")
+        )));
+    }
+    let text = |flag: &str| p.value(flag).map(str::trim).unwrap_or("").to_string();
+    let mut problems = Vec::new();
+    let birthday = match Date::parse(&text("--birthday")) {
+        Ok(d) => d,
+        Err(_) => {
+            problems.push(problem(
+                "birthday",
+                format!("“{}” is not a date (YYYY-MM-DD)", text("--birthday")),
+            ));
+            today
+        }
+    };
+    let sex = match text("--sex").to_ascii_lowercase().as_str() {
+        "male" | "m" | "男" => "male",
+        "female" | "f" | "女" => "female",
+        other => {
+            problems.push(problem(
+                "sex",
+                format!("“{other}” is not a sex: male or female"),
+            ));
+            "male"
+        }
+    };
+    let id_type = match p.value("--id-type").map(str::trim) {
+        None | Some("") => "resident_id".to_string(),
+        Some(t) => match serde_json::from_value::<haoyuan_core::patient::IdType>(json!(t)) {
+            Ok(_) => t.to_string(),
+            Err(_) => {
+                problems.push(problem(
+                    "id_type",
+                    format!(
+                        "“{t}” is not a kind of document: resident_id, passport, \
+                         hk_macau_permit, taiwan_permit or other"
+                    ),
+                ));
+                "resident_id".to_string()
+            }
+        },
+    };
+    let guardian: Option<Guardian> = match p.value("--guardian-json") {
+        None => None,
+        Some(source) => {
+            let text = read_source(source, env)?;
+            Some(
+                serde_json::from_str(&text)
+                    .map_err(|e| Fail::Input(format!("the guardian JSON does not read: {e}")))?,
+            )
+        }
+    };
+    let value = json!({
+        "id": text("--replace"),
+        "name": text("--name"),
+        "id_type": id_type,
+        "id_number": text("--id"),
+        "birthday": birthday.to_string(),
+        "sex": sex,
+        "phone": text("--phone"),
+        "address": text("--address"),
+        "card_no": text("--card-no"),
+        "clinic_no": text("--clinic-no"),
+        "guardian": guardian,
+    });
+    let patient = serde_json::from_value(value)
+        .map_err(|e| Fail::Input(format!("the patient cannot be built from the flags: {e}")))?;
+    Ok((patient, problems))
+}
+
+/// One patient as a line, masked: id, name, document, birth year, sex, phone.
+fn patient_line(v: &PatientView) -> String {
+    let id_type = serde_json::to_value(v.id_type)
+        .ok()
+        .and_then(|t| t.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let sex = match v.sex {
+        haoyuan_core::patient::Sex::Male => "male",
+        haoyuan_core::patient::Sex::Female => "female",
+    };
+    let mut line = format!(
+        "{}  {}  {id_type} {}  born {}  {sex}  {}",
+        v.id,
+        one_line(&v.name),
+        v.id_number,
+        v.birth_year,
+        v.phone
+    );
+    if !v.card_no.is_empty() {
+        line.push_str(&format!("  card {}", v.card_no));
+    }
+    if let Some(g) = &v.guardian_name {
+        line.push_str(&format!("  guardian {}", one_line(g)));
+    }
+    line
+}
+
+fn patient_list(args: &[String], env: &mut Env<'_>) -> Result<(), Fail> {
+    let p = parse(args, &[], &["--json"], &[])?;
+    p.at_most(0, "patient list takes only --json")?;
+    let book = open_host(env, "patient list")?.patient_list()?;
+    for v in &book.patients {
+        let line = if p.switch("--json") {
+            serde_json::to_string(v).unwrap_or_default()
+        } else {
+            patient_line(v)
+        };
+        let _ = writeln!(env.out, "{line}");
+    }
+    if book.patients.is_empty() && !p.switch("--json") {
+        let _ = writeln!(env.err, "(no patients)");
+    }
+    Ok(())
+}
+
+fn account(args: &[String], env: &mut Env<'_>) -> Result<(), Fail> {
+    match args.first().map(String::as_str) {
+        Some("add") => account_add(&args[1..], env),
+        Some("list" | "ls") => {
+            let p = parse(&args[1..], &["--platform"], &["--json"], &[])?;
+            p.at_most(0, "account list takes only --platform and --json")?;
+            let list = open_host(env, "account list")?.site_accounts(p.value("--platform"))?;
+            for a in &list.accounts {
+                let line = if p.switch("--json") {
+                    serde_json::to_string(a).unwrap_or_default()
+                } else {
+                    let mut line = format!(
+                        "{}  {}  {}  {}",
+                        a.platform,
+                        one_line(&a.account),
+                        if a.has_secret {
+                            "secret stored"
+                        } else {
+                            "no secret"
+                        },
+                        if a.signed_in {
+                            "signed in"
+                        } else {
+                            "not signed in"
+                        },
+                    );
+                    if !a.base_url.is_empty() {
+                        line.push_str(&format!("  {}", a.base_url));
+                    }
+                    line
+                };
+                let _ = writeln!(env.out, "{line}");
+            }
+            if list.accounts.is_empty() && !p.switch("--json") {
+                let _ = writeln!(env.err, "(no accounts)");
+            }
+            Ok(())
+        }
+        Some("rm" | "delete") => {
+            let p = parse(&args[1..], &[], &[], &[])?;
+            p.at_most(2, "account rm takes a platform and an account")?;
+            let [platform, name] = p.positional.as_slice() else {
+                return Err(Fail::Usage(
+                    "account rm needs the platform and the account, e.g. account rm 91160 me"
+                        .into(),
+                ));
+            };
+            let gone = open_host(env, "account rm")?.site_account_delete(platform, name)?;
+            let _ = writeln!(
+                env.out,
+                "deleted {} account {}",
+                gone.platform, gone.account
+            );
+            Ok(())
+        }
+        Some("--help" | "-h" | "help") => Err(Fail::Help),
+        Some(other) => Err(Fail::Usage(format!(
+            "“account {other}” is not a command: use account add, list or rm"
+        ))),
+        None => Err(Fail::Usage(
+            "say what to do: account add, list or rm".into(),
+        )),
+    }
+}
+
+/// `account add 91160 NAME` / `account add pati PHONE --base URL`, the secret on stdin.
+fn account_add(args: &[String], env: &mut Env<'_>) -> Result<(), Fail> {
+    let p = parse(args, &["--base"], &[], &[])?;
+    p.at_most(2, "account add takes a platform and an account")?;
+    let [platform, name] = p.positional.as_slice() else {
+        return Err(Fail::Usage(
+            "account add needs the platform and the account, e.g. account add 91160 me".into(),
+        ));
+    };
+    let key = match platform.as_str() {
+        "91160" => "app_token",
+        "pati" => "password",
+        other => {
+            return Err(Fail::Usage(format!(
+                "“{other}” is not a site with stored accounts: 91160 or pati"
+            )))
+        }
+    };
+    let mut secret = String::new();
+    env.stdin
+        .take(4097)
+        .read_to_string(&mut secret)
+        .map_err(|e| Fail::Input(format!("cannot read the {key} from stdin: {e}")))?;
+    // One line: the line break that ends it is not part of the secret.
+    let secret = secret.lines().next().unwrap_or("");
+    let secret = if key == "app_token" {
+        secret.trim()
+    } else {
+        secret
+    };
+    if secret.len() > 4096 {
+        return Err(Fail::Input(format!("the {key} on stdin is too long")));
+    }
+    let secret = if secret.trim().is_empty() {
+        // Nothing typed: keep the stored one (a new account then has none).
+        serde_json::Value::Null
+    } else {
+        json!({ key: secret })
+    };
+    let base = p.value("--base").unwrap_or("");
+    let now = env.now_ms;
+    let saved =
+        open_host(env, "account add")?.site_account_put(platform, name, base, &secret, now)?;
+    let a = saved.account;
+    let _ = writeln!(
+        env.out,
+        "{} account {} saved ({})",
+        a.platform,
+        a.account,
+        if a.has_secret {
+            "secret stored"
+        } else {
+            "no secret: give it on stdin"
+        }
+    );
+    Ok(())
+}
+
+/// `cancel WATCH_ID --reason TEXT`: `booking_cancel`.
+fn cancel(args: &[String], env: &mut Env<'_>) -> Result<(), Fail> {
+    let p = parse(args, &["--reason"], &[], &[])?;
+    p.at_most(1, "cancel takes one watch id")?;
+    let Some(watch_id) = p.positional.first() else {
+        return Err(Fail::Usage(
+            "cancel needs the watch's id and --reason".into(),
+        ));
+    };
+    let reason = p.value("--reason").map(str::trim).unwrap_or("");
+    if reason.is_empty() {
+        return Err(Fail::Usage(
+            "cancel needs --reason (the site asks why)".into(),
+        ));
+    }
+    let done = open_host(env, "cancel")?.booking_cancel(watch_id, reason)?;
+    let message = done
+        .get("message")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("the order of watch {watch_id} was cancelled"));
+    let _ = writeln!(env.out, "{}", one_line(&message));
     Ok(())
 }
 

@@ -12,12 +12,14 @@ use crate::settings;
 use crate::store::{Outcome, Store, Telling};
 use haoyuan_core::date::Date;
 use haoyuan_core::notify::{self, Channel, DeliveryError, Notice};
+use haoyuan_core::patient::{self, IdType, Patient};
 use haoyuan_core::protocol::{
     BookingBegun, BookingEnded, BookingFound, ChannelsView, Deleted, ErrorBody, ErrorCode, Event,
-    Hello, HistoryEntry, PromptList, Prompted, Request, TestResult, DEFAULT_PAGE, MAX_PAGE,
-    PROTOCOL_MAJOR,
+    Hello, HistoryEntry, PatientBook, PatientSaved, PromptList, Prompted, Request,
+    SiteAccountDeleted, SiteAccountSaved, SiteAccountView, SiteAccounts, TestResult, DEFAULT_PAGE,
+    MAX_PAGE, PROTOCOL_MAJOR,
 };
-use haoyuan_core::watch::Watch;
+use haoyuan_core::watch::{Platform, Watch};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -147,7 +149,6 @@ impl Host {
         self
     }
 
-    #[allow(dead_code)]
     fn sites(&self) -> &crate::sites::Service {
         &self.sites
     }
@@ -338,6 +339,165 @@ impl Host {
             }
             Err(e) => Handled::from::<()>(Err(e), Vec::new()),
         }
+    }
+
+    /// `patient_put`: tidies the typed values, checks the patient against today in
+    /// China and stores it; answers it masked.
+    pub fn patient_put(&mut self, patient: Patient, now: i64) -> Result<PatientSaved, ErrorBody> {
+        let patient = tidy_patient(patient);
+        let today = Date::from_unix_ms(now, CHINA_OFFSET_MINUTES);
+        let problems = patient.validate(today);
+        if !problems.is_empty() {
+            return Err(ErrorBody::invalid_patient(problems));
+        }
+        let stored = self
+            .store()?
+            .patient_put(&patient, now)
+            .map_err(ErrorBody::from)?;
+        Ok(PatientSaved {
+            patient: stored.masked(),
+        })
+    }
+
+    /// `patient_list`: the book, masked.
+    pub fn patient_list(&mut self) -> Result<PatientBook, ErrorBody> {
+        let patients = self.store()?.patient_list().map_err(ErrorBody::from)?;
+        Ok(PatientBook {
+            patients: patients.iter().map(Patient::masked).collect(),
+        })
+    }
+
+    /// `patient_delete`: removes a patient (watches naming it are left as they are).
+    pub fn patient_delete(&mut self, id: String) -> Result<Deleted, ErrorBody> {
+        if self.store()?.patient_delete(&id).map_err(ErrorBody::from)? {
+            Ok(Deleted { id })
+        } else {
+            Err(ErrorBody::new(
+                ErrorCode::NotFound,
+                format!("there is no patient “{id}” in the book (it may have been deleted)"),
+            ))
+        }
+    }
+
+    /// `site_account_put`: checks the account, base URL and secret and stores them.
+    pub fn site_account_put(
+        &mut self,
+        platform: &str,
+        account: &str,
+        base_url: &str,
+        secret: &Value,
+        now: i64,
+    ) -> Result<SiteAccountSaved, ErrorBody> {
+        let platform = site_platform(platform)?;
+        let account = account.trim();
+        let bad = |m: String| ErrorBody::new(ErrorCode::BadParams, m);
+        if account.is_empty() || account.chars().count() > 64 {
+            return Err(bad(
+                "the account name is required (at most 64 characters)".into()
+            ));
+        }
+        if account.chars().any(|c| c.is_control() || c == '*') {
+            return Err(bad(
+                "the account name must not contain control characters or *".into(),
+            ));
+        }
+        if platform == Platform::Pati && !patient::is_mobile(account) {
+            return Err(bad(
+                "a pati account is the phone number it signs in with (11 digits)".into(),
+            ));
+        }
+        let base_url = if base_url.trim().is_empty() {
+            if platform == Platform::Pati {
+                return Err(bad(
+                    "a pati account needs the hospital server's address (base_url)".into(),
+                ));
+            }
+            String::new()
+        } else {
+            haoyuan_core::form::validate_base_url(base_url)
+                .map_err(|e| bad(format!("base_url: {e}")))?
+        };
+        let secret = site_secret(platform, secret)?;
+        let stored = self
+            .store()?
+            .site_account_put(platform.id(), account, &base_url, secret.as_ref(), now)
+            .map_err(ErrorBody::from)?;
+        Ok(SiteAccountSaved {
+            account: site_account_view(&stored),
+        })
+    }
+
+    /// `site_accounts`: the stored accounts without secrets.
+    pub fn site_accounts(&mut self, platform: Option<&str>) -> Result<SiteAccounts, ErrorBody> {
+        let platform = platform.map(site_platform).transpose()?;
+        let accounts = self
+            .store()?
+            .site_account_list(platform.map(Platform::id))
+            .map_err(ErrorBody::from)?;
+        Ok(SiteAccounts {
+            accounts: accounts.iter().map(site_account_view).collect(),
+        })
+    }
+
+    /// The stored account `account` names: itself, or (as `site_accounts` shows pati
+    /// phones masked) the one stored account of `platform` with that masked form.
+    fn resolve_account(&mut self, platform: Platform, account: &str) -> Result<String, ErrorBody> {
+        let account = account.trim();
+        if !account.contains('*') {
+            return Ok(account.to_string());
+        }
+        let all = self
+            .store()?
+            .site_account_list(Some(platform.id()))
+            .map_err(ErrorBody::from)?;
+        let mut matching = all
+            .iter()
+            .filter(|a| site_account_view(a).account == account);
+        match (matching.next(), matching.next()) {
+            (Some(a), None) => Ok(a.account.clone()),
+            (Some(_), Some(_)) => Err(ErrorBody::new(
+                ErrorCode::BadParams,
+                format!(
+                    "more than one {} account looks like “{account}”: give the whole phone number",
+                    platform.id()
+                ),
+            )),
+            (None, _) => Ok(account.to_string()),
+        }
+    }
+
+    /// `site_account_delete`: forgets an account and its secret.
+    pub fn site_account_delete(
+        &mut self,
+        platform: &str,
+        account: &str,
+    ) -> Result<SiteAccountDeleted, ErrorBody> {
+        let platform = site_platform(platform)?;
+        let account = self.resolve_account(platform, account)?;
+        if self
+            .store()?
+            .site_account_delete(platform.id(), &account)
+            .map_err(ErrorBody::from)?
+        {
+            Ok(SiteAccountDeleted {
+                platform: platform.id().to_string(),
+                account: display_account(platform.id(), &account),
+            })
+        } else {
+            Err(ErrorBody::new(
+                ErrorCode::NotFound,
+                format!(
+                    "there is no stored {} account “{}”",
+                    platform.id(),
+                    display_account(platform.id(), &account)
+                ),
+            ))
+        }
+    }
+
+    /// `booking_cancel` (also the command line's `cancel`).
+    pub fn booking_cancel(&self, watch_id: &str, reason: &str) -> Result<Value, ErrorBody> {
+        self.sites().cancel(watch_id, reason)
     }
 
     fn send_test(&mut self, channel: Channel, now: i64) -> Handled {
@@ -546,6 +706,58 @@ impl Host {
             Request::PromptAnswer { id, answer } => {
                 Handled::from(self.rail().answer(&id, &answer), Vec::new())
             }
+            Request::PatientPut { patient } => {
+                Handled::from(self.patient_put(patient, now), Vec::new())
+            }
+            Request::PatientList {} => Handled::from(self.patient_list(), Vec::new()),
+            Request::PatientDelete { id } => Handled::from(self.patient_delete(id), Vec::new()),
+            Request::SiteAccountPut {
+                platform,
+                account,
+                base_url,
+                secret,
+            } => Handled::from(
+                self.site_account_put(&platform, &account, &base_url, &secret.0, now),
+                Vec::new(),
+            ),
+            Request::SiteAccounts { platform } => {
+                Handled::from(self.site_accounts(platform.as_deref()), Vec::new())
+            }
+            Request::SiteAccountDelete { platform, account } => {
+                Handled::from(self.site_account_delete(&platform, &account), Vec::new())
+            }
+            Request::SiteBrowse {
+                platform,
+                account,
+                what,
+                parent,
+                refresh,
+            } => {
+                let browsed = site_platform(&platform).and_then(|p| {
+                    let account = self.resolve_account(p, &account)?;
+                    self.sites().browse(p, &account, &what, &parent, refresh)
+                });
+                Handled::from(browsed, Vec::new())
+            }
+            Request::BookingCancel { watch_id, reason } => {
+                match self.booking_cancel(&watch_id, &reason) {
+                    // Cancelled at the site: the watch's history says so (and notifies).
+                    Ok(v) => {
+                        let message = v
+                            .get("message")
+                            .and_then(Value::as_str)
+                            .unwrap_or("booking cancelled")
+                            .to_string();
+                        let recorded =
+                            self.record(watch_id, "cancelled".into(), message, v.clone(), now);
+                        Handled {
+                            result: recorded.result.map(|_| v),
+                            events: recorded.events,
+                        }
+                    }
+                    Err(e) => Handled::from::<()>(Err(e), Vec::new()),
+                }
+            }
             Request::BookingGet { watch_id } => {
                 let found = self
                     .store()
@@ -578,6 +790,120 @@ fn check_event_size(message: &str, data: &Value) -> Result<(), ErrorBody> {
         ));
     }
     Ok(())
+}
+
+/// The platform of a `site_*` command: `91160` or `pati`, else `bad_params`.
+fn site_platform(id: &str) -> Result<Platform, ErrorBody> {
+    match Platform::from_id(id.trim()) {
+        Some(p @ (Platform::Open91160 | Platform::Pati)) => Ok(p),
+        _ => Err(ErrorBody::new(
+            ErrorCode::BadParams,
+            format!("“{id}” is not a site with stored accounts (91160 or pati)"),
+        )),
+    }
+}
+
+/// The secret of a `site_account_put`: `None` (keep the stored one) when blank, else
+/// 91160 `{"app_token"}` / pati `{"password"}` and nothing more. Errors never quote it.
+fn site_secret(platform: Platform, secret: &Value) -> Result<Option<Value>, ErrorBody> {
+    let key = match platform {
+        Platform::Pati => "password",
+        _ => "app_token",
+    };
+    let shape = || {
+        ErrorBody::new(
+            ErrorCode::BadParams,
+            format!(
+                "the secret of a {} account is {{\"{key}\": \"…\"}}",
+                platform.id()
+            ),
+        )
+    };
+    let obj = match secret {
+        Value::Null => return Ok(None),
+        Value::String(s) if s.trim().is_empty() => return Ok(None),
+        Value::Object(o) => o,
+        _ => return Err(shape()),
+    };
+    if obj.keys().any(|k| k != key) {
+        return Err(shape());
+    }
+    let value = match obj.get(key) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) => s,
+        Some(_) => return Err(shape()),
+    };
+    // A token is trimmed; a password is kept exactly as typed.
+    let value = if platform == Platform::Pati {
+        value.clone()
+    } else {
+        value.trim().to_string()
+    };
+    if value.trim().is_empty() {
+        return Ok(None);
+    }
+    if value.chars().count() > 512 || value.chars().any(char::is_control) {
+        return Err(ErrorBody::new(
+            ErrorCode::BadParams,
+            format!("the {key} is too long or contains control characters"),
+        ));
+    }
+    Ok(Some(serde_json::json!({ key: value })))
+}
+
+/// An account as lists show it: a pati phone masked.
+fn display_account(platform: &str, account: &str) -> String {
+    if platform == Platform::Pati.id() {
+        patient::mask_phone(account)
+    } else {
+        account.to_string()
+    }
+}
+
+/// A stored account without its secret or token.
+pub fn site_account_view(a: &crate::store::SiteAccount) -> SiteAccountView {
+    SiteAccountView {
+        platform: a.platform.clone(),
+        account: display_account(&a.platform, &a.account),
+        base_url: a.base_url.clone(),
+        has_secret: a.has_secret(),
+        signed_in: !a.token.is_empty(),
+        updated_at: a.updated_at,
+    }
+}
+
+/// A patient with surrounding spaces removed from what is typed, and a 身份证's `x`
+/// upper-cased.
+pub(crate) fn tidy_patient(mut p: Patient) -> Patient {
+    fn tidy(s: &mut String) {
+        let t = s.trim();
+        if t.len() != s.len() {
+            *s = t.to_string();
+        }
+    }
+    for s in [
+        &mut p.id,
+        &mut p.name,
+        &mut p.id_number,
+        &mut p.phone,
+        &mut p.address,
+        &mut p.card_no,
+        &mut p.clinic_no,
+    ] {
+        tidy(s);
+    }
+    if p.id_type == IdType::ResidentId {
+        p.id_number = p.id_number.to_ascii_uppercase();
+    }
+    if let Some(g) = &mut p.guardian {
+        for s in [&mut g.name, &mut g.id_number, &mut g.phone, &mut g.relation] {
+            tidy(s);
+        }
+        if g.id_type == IdType::ResidentId {
+            g.id_number = g.id_number.to_ascii_uppercase();
+        }
+    }
+    p
 }
 
 fn page_size(limit: Option<u32>) -> u32 {

@@ -13,6 +13,8 @@
 //!   same store as the browser's host.
 //! - [`rail`]: 12306 run by the host (login with relayed captchas, the watch runner,
 //!   the headless `run` mode).
+//! - [`runtime`]: what the host-run platforms share (event sink, store connection,
+//!   pacing); [`runner`] drives their watches.
 //! - [`sites`]: 91160 and pati_service run by the host (accounts, pickers, cancel).
 //! - [`paths`] and [`logging`]: where the data lives, and the log file beside it.
 
@@ -26,6 +28,8 @@ pub mod mail;
 pub mod outbox;
 pub mod paths;
 pub mod rail;
+pub mod runner;
+pub mod runtime;
 pub mod serve;
 pub mod settings;
 pub mod sites;

@@ -14,6 +14,7 @@ haoyuan-host — the native part of the Haoyuan browser extension
   haoyuan-host login 12306 ACCOUNT   sign a 12306 account in from this terminal
   haoyuan-host watch add|list|pause|resume|rm ...   add and manage watches (below)
   haoyuan-host history [ID] ...      what happened to the watches, newest first (below)
+  haoyuan-host patient|account|cancel ...  the patient book, 91160/pati accounts (below)
   haoyuan-host install|uninstall|print-manifest ...  register with browsers (below)
   haoyuan-host --version
 
@@ -25,7 +26,7 @@ fn main() -> ExitCode {
         _ if serve::launched_by_browser(&args) => run_server(),
         None | Some("serve") => run_server(),
         Some("install" | "uninstall" | "print-manifest") => exit(install::cli(&args)),
-        Some("watch" | "history") => exit(cli::main(&args)),
+        Some("watch" | "history" | "patient" | "account" | "cancel") => exit(cli::main(&args)),
         Some("run") => exit(rail::cli::cli_run(&args[1..])),
         Some("login") => exit(rail::cli::cli_login(&args[1..])),
         Some("--version" | "-V" | "version") => {
@@ -81,17 +82,26 @@ fn run_server() -> ExitCode {
             haoyuan_host::outbox::run_sender(dir, stop, wake_rx, &mut deliverer)
         });
     }
-    // Frames to the browser come from the serve loop and from the 12306 runner.
+    // Frames to the browser come from the serve loop and from the watch runner.
     let out = serve::FrameOut::new(Box::new(std::io::stdout()));
     let rail = std::sync::Arc::new(rail::Service::new(dir.clone()));
     {
         let out = out.clone();
         rail.set_sink(Box::new(move |e| out.push(e)));
     }
-    rail::runner::start(rail.clone(), Some(wake_tx.clone()), stop.clone());
+    let sites = std::sync::Arc::new(haoyuan_host::sites::Service::new(dir.clone()));
+    haoyuan_host::runner::start(
+        haoyuan_host::runner::Services {
+            rail: rail.clone(),
+            sites: sites.clone(),
+        },
+        Some(wake_tx.clone()),
+        stop.clone(),
+    );
     let mut host = Host::open(&dir)
         .with_channels(Box::<haoyuan_host::channels::Deliverer>::default(), wake_tx)
-        .with_rail(rail);
+        .with_rail(rail)
+        .with_sites(sites);
     let stdin = std::io::stdin().lock();
     match serve::serve(stdin, out, &mut |req| host.handle(req)) {
         Ok(end) => {

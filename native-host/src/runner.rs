@@ -1,21 +1,26 @@
-//! Runs the 12306 watches: one thread per active watch, each driving a core
-//! [`Watcher`] — sleeping, sending with the account's jar (paced per account),
-//! recording intents and events through the same [`Host`] handlers the browser uses
-//! (so notifications and the one-order rule are the same), relaying captchas.
+//! Runs the watches the host runs itself — 12306, 91160 and pati_service: one thread
+//! per active watch, each driving a core [`Driver`] — sleeping, sending through the
+//! platform's [`Backend`] (an account's cookies or token, paced per account), recording
+//! intents and events through the same [`Host`] handlers the browser uses (so
+//! notifications and the one-order rule are the same), relaying captchas, and renewing
+//! credentials when the site refuses them.
 //!
 //! At most one process runs the watches: the runner holds `rail-runner.lock` in the
-//! data directory (an OS file lock, released when the process dies). A browser-launched
-//! host whose lock is held by `haoyuan-host run` leaves the watches to it and takes
-//! over if it stops. The runner rereads the store every second: new, changed, paused
-//! and deleted watches are picked up whichever process changed them.
+//! data directory (an OS file lock, released when the process dies; the name is from
+//! when only 12306 ran here). A browser-launched host whose lock is held by
+//! `haoyuan-host run` leaves the watches to it and takes over if it stops. The runner
+//! rereads the store every second: new, changed, paused and deleted watches are picked
+//! up whichever process changed them.
 
-use super::Service;
 use crate::dispatch::{now_ms, Host};
 use crate::logging;
 use crate::store::Store;
-use haoyuan_core::platforms::rail12306::watcher::{Action, Watcher};
-use haoyuan_core::platforms::Event as WatchEvent;
-use haoyuan_core::protocol::{BookingResult, ErrorCode, Request};
+use haoyuan_core::http::{HttpRequest, HttpResponse};
+use haoyuan_core::platforms::rail12306::watcher::Watcher as RailWatcher;
+use haoyuan_core::platforms::{Action, Driver, Event as WatchEvent};
+use haoyuan_core::protocol::{
+    BookingIntent, BookingResult, CaptchaAnswer, ErrorCode, Event, Request,
+};
 use haoyuan_core::watch::{Platform, Target, Watch};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -25,6 +30,57 @@ use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+/// The platforms' services of one process.
+#[derive(Clone)]
+pub struct Services {
+    pub rail: Arc<crate::rail::Service>,
+    pub sites: Arc<crate::sites::Service>,
+}
+
+impl Services {
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.rail.data_dir()
+    }
+
+    fn push(&self, e: &Event) {
+        // Both services push to the same sink; the rail one is always set.
+        self.rail.push(e);
+    }
+}
+
+/// How a watch's requests reach its platform, with the account's credentials.
+pub trait Backend: Send {
+    /// Sends `req` with the account's credentials.
+    fn send(&self, req: HttpRequest) -> Result<HttpResponse, String>;
+    /// Waits for the account's turn to start a poll.
+    fn pace(&self, stop: &dyn Fn() -> bool);
+    /// Shows a captcha to the person and waits for the answer.
+    fn ask_captcha(
+        &self,
+        watch_id: &str,
+        png: &[u8],
+        message: String,
+        stop: &dyn Fn() -> bool,
+    ) -> Option<CaptchaAnswer> {
+        let _ = (watch_id, png, message, stop);
+        None
+    }
+    /// The site refused the credentials (called before the watch's events are told).
+    fn refused(&self) {}
+    /// Blocks until the account has usable credentials again (signing in again when
+    /// the host can): `Some(credential)` for [`Driver::resume`], `None` when stopped.
+    /// `tell` records an event on the watch (e.g. a failed sign-in).
+    fn renew(
+        &self,
+        message: &str,
+        tell: &mut dyn FnMut(WatchEvent),
+        stop: &dyn Fn() -> bool,
+    ) -> Option<Option<String>>;
+}
+
+/// A watch's driver and backend, or why it cannot run.
+pub type Built = Result<(Box<dyn Driver>, Box<dyn Backend>), String>;
 
 /// How often the store is reread for changed watches.
 const RESCAN: Duration = Duration::from_millis(1000);
@@ -36,15 +92,11 @@ struct Running {
 }
 
 /// Starts the runner thread; it waits for the lock, then runs watches until `stop`.
-pub fn start(
-    service: Arc<Service>,
-    wake: Option<Sender<()>>,
-    stop: Arc<AtomicBool>,
-) -> JoinHandle<()> {
+pub fn start(service: Services, wake: Option<Sender<()>>, stop: Arc<AtomicBool>) -> JoinHandle<()> {
     std::thread::spawn(move || run(service, wake, stop))
 }
 
-fn take_lock(service: &Service) -> Option<File> {
+fn take_lock(service: &Services) -> Option<File> {
     let path = service.data_dir().join("rail-runner.lock");
     let file = File::options()
         .create(true)
@@ -59,7 +111,7 @@ fn take_lock(service: &Service) -> Option<File> {
 }
 
 /// The runner's loop (see the module doc).
-pub fn run(service: Arc<Service>, wake: Option<Sender<()>>, stop: Arc<AtomicBool>) {
+pub fn run(service: Services, wake: Option<Sender<()>>, stop: Arc<AtomicBool>) {
     let mut told = false;
     let _lock = loop {
         if stop.load(Ordering::Relaxed) {
@@ -70,11 +122,11 @@ pub fn run(service: Arc<Service>, wake: Option<Sender<()>>, stop: Arc<AtomicBool
         }
         if !told {
             told = true;
-            logging::info("12306 watches are run by another haoyuan-host process; waiting");
+            logging::info("watches are run by another haoyuan-host process; waiting");
         }
         std::thread::sleep(Duration::from_secs(2));
     };
-    logging::info("12306 runner started");
+    logging::info("watch runner started");
     let mut running: HashMap<String, Running> = HashMap::new();
     let db = crate::paths::database_path(service.data_dir());
     let mut store: Option<Store> = None;
@@ -130,6 +182,14 @@ pub fn run(service: Arc<Service>, wake: Option<Sender<()>>, stop: Arc<AtomicBool
     }
 }
 
+/// Whether the host (not the browser) runs this platform's watches.
+pub fn host_run(p: Platform) -> bool {
+    matches!(
+        p,
+        Platform::Rail12306 | Platform::Open91160 | Platform::Pati
+    )
+}
+
 fn active_watches(store: &Store) -> Result<Vec<Watch>, crate::store::StoreError> {
     let mut out = Vec::new();
     let mut after: Option<String> = None;
@@ -138,7 +198,7 @@ fn active_watches(store: &Store) -> Result<Vec<Watch>, crate::store::StoreError>
         out.extend(
             page.watches
                 .into_iter()
-                .filter(|w| w.platform() == Platform::Rail12306 && !w.paused),
+                .filter(|w| host_run(w.platform()) && !w.paused),
         );
         match page.next {
             Some(n) => after = Some(n),
@@ -148,7 +208,7 @@ fn active_watches(store: &Store) -> Result<Vec<Watch>, crate::store::StoreError>
 }
 
 /// Records what a watcher has to say, through the browser's own handlers.
-fn record(service: &Service, host: &mut Host, watch_id: &str, events: Vec<WatchEvent>) {
+fn record(service: &Services, host: &mut Host, watch_id: &str, events: Vec<WatchEvent>) {
     for e in events {
         let req = match (&e.booking_result, &e.intent_id) {
             (Some(result), Some(intent_id)) => Request::BookingEnd {
@@ -171,10 +231,7 @@ fn record(service: &Service, host: &mut Host, watch_id: &str, events: Vec<WatchE
         };
         let handled = host.handle(req);
         if let Err(err) = &handled.result {
-            logging::error(&format!(
-                "12306 watch event not recorded: {}",
-                err.code.as_str()
-            ));
+            logging::error(&format!("watch event not recorded: {}", err.code.as_str()));
         }
         for ev in &handled.events {
             service.push(ev);
@@ -183,9 +240,9 @@ fn record(service: &Service, host: &mut Host, watch_id: &str, events: Vec<WatchE
 }
 
 /// Sleeps until local `at_ms` or until `stop`.
-fn sleep_until(at_ms: i64, stop: &AtomicBool) -> bool {
+fn sleep_until(at_ms: i64, stop: &dyn Fn() -> bool) -> bool {
     loop {
-        if stop.load(Ordering::Relaxed) {
+        if stop() {
             return false;
         }
         let left = at_ms - now_ms();
@@ -196,45 +253,134 @@ fn sleep_until(at_ms: i64, stop: &AtomicBool) -> bool {
     }
 }
 
-fn account_of(watch: &Watch) -> String {
-    match &watch.target {
+/// The 12306 side of a watch: its account's jar, pacing and captchas.
+struct RailBackend {
+    svc: Arc<crate::rail::Service>,
+    account: String,
+}
+
+impl Backend for RailBackend {
+    fn send(&self, req: HttpRequest) -> Result<HttpResponse, String> {
+        self.svc.send(&self.account, req)
+    }
+    fn pace(&self, stop: &dyn Fn() -> bool) {
+        self.svc.pace(&self.account, stop);
+    }
+    fn ask_captcha(
+        &self,
+        watch_id: &str,
+        png: &[u8],
+        message: String,
+        stop: &dyn Fn() -> bool,
+    ) -> Option<CaptchaAnswer> {
+        self.svc
+            .ask_order_captcha(&self.account, watch_id, png, message, stop)
+    }
+    fn refused(&self) {
+        // Before the event is told, so whoever reads it sees the account signed out.
+        self.svc.session_ended(&self.account);
+    }
+    fn renew(
+        &self,
+        message: &str,
+        _tell: &mut dyn FnMut(WatchEvent),
+        stop: &dyn Fn() -> bool,
+    ) -> Option<Option<String>> {
+        let account = &self.account;
+        if self.svc.terminal {
+            eprintln!("12306 ({account}): {message} — run `haoyuan-host login 12306 {account}`");
+        }
+        // Wait for a newer signed-in session of the account.
+        let since = now_ms();
+        loop {
+            if !sleep_until(now_ms() + 500, stop) {
+                return None;
+            }
+            if self
+                .svc
+                .session(account)
+                .is_some_and(|s| s.signed_in && s.updated_at >= since)
+            {
+                break;
+            }
+        }
+        self.svc.reload_session(account);
+        Some(None)
+    }
+}
+
+fn build_rail(
+    svc: &Arc<crate::rail::Service>,
+    watch: &Watch,
+    intent: Option<&BookingIntent>,
+    seed: u64,
+) -> Built {
+    let account = match &watch.target {
         Target::Rail12306 { account, .. } => account.trim().to_string(),
         _ => String::new(),
+    };
+    let w = RailWatcher::new(watch, svc.site().clone(), svc.tuning(), intent, seed)
+        .map_err(|e| e.to_string())?;
+    Ok((
+        Box::new(w),
+        Box::new(RailBackend {
+            svc: svc.clone(),
+            account,
+        }),
+    ))
+}
+
+/// The watch's driver and backend for its platform.
+fn build(service: &Services, watch: &Watch, intent: Option<&BookingIntent>, seed: u64) -> Built {
+    match watch.platform() {
+        Platform::Rail12306 => build_rail(&service.rail, watch, intent, seed),
+        Platform::Open91160 | Platform::Pati => service.sites.build(watch, intent, seed),
+        p => Err(format!(
+            "{} watches are not run by the host",
+            p.display_name()
+        )),
     }
 }
 
 /// One watch's thread.
-pub fn run_watch(service: &Service, wake: Option<Sender<()>>, watch: &Watch, stop: &AtomicBool) {
+pub fn run_watch(service: &Services, wake: Option<Sender<()>>, watch: &Watch, stop: &AtomicBool) {
     let dir = service.data_dir().to_path_buf();
     let mut host = Host::open(&dir);
     if let Some(w) = wake {
         host = host.with_channels(Box::<crate::channels::Deliverer>::default(), w);
     }
+    let platform = watch.platform().id();
     let intent = match Store::open(&crate::paths::database_path(&dir))
         .and_then(|s| s.booking_get(&watch.id))
     {
         Ok(i) => i,
         Err(e) => {
-            logging::error(&format!("12306 watch not started: {}", e.code.as_str()));
+            logging::error(&format!(
+                "{platform} watch not started: {}",
+                e.code.as_str()
+            ));
             return;
         }
     };
-    let account = account_of(watch);
     let seed = now_ms() as u64
         ^ watch
             .id
             .bytes()
             .fold(0u64, |h, b| h.rotate_left(5) ^ u64::from(b));
-    let mut w = match Watcher::new(
-        watch,
-        service.site().clone(),
-        service.tuning(),
-        intent.as_ref(),
-        seed,
-    ) {
-        Ok(w) => w,
+    let (mut w, backend) = match build(service, watch, intent.as_ref(), seed) {
+        Ok(b) => b,
         Err(e) => {
-            logging::error(&format!("12306 watch not started: {e}"));
+            logging::error(&format!("{platform} watch not started"));
+            record(
+                service,
+                &mut host,
+                &watch.id,
+                vec![WatchEvent::new(
+                    "error",
+                    format!("the watch cannot run: {e}"),
+                    Value::Null,
+                )],
+            );
             return;
         }
     };
@@ -242,8 +388,7 @@ pub fn run_watch(service: &Service, wake: Option<Sender<()>>, watch: &Watch, sto
     let mut action = w.tick(now_ms());
     loop {
         if matches!(action, Action::NeedLogin { .. }) {
-            // Before the event is told, so whoever reads it sees the account signed out.
-            service.session_ended(&account);
+            backend.refused();
         }
         record(service, &mut host, &watch.id, w.take_events());
         if stopped() {
@@ -251,7 +396,7 @@ pub fn run_watch(service: &Service, wake: Option<Sender<()>>, watch: &Watch, sto
         }
         action = match action {
             Action::Wait { at_ms } => {
-                if !sleep_until(at_ms, stop) {
+                if !sleep_until(at_ms, &stopped) {
                     return;
                 }
                 w.tick(now_ms())
@@ -262,21 +407,21 @@ pub fn run_watch(service: &Service, wake: Option<Sender<()>>, watch: &Watch, sto
                 paced,
             } => {
                 if paced {
-                    service.pace(&account, &stopped);
+                    backend.pace(&stopped);
                     if stopped() {
                         return;
                     }
                 }
-                match service.send(&account, request) {
+                match backend.send(request) {
                     Ok(resp) => w.feed(&resp, now_ms()),
                     Err(e) => {
-                        logging::info(&format!("12306 {purpose}: no response"));
+                        logging::info(&format!("{platform} {purpose}: no response"));
                         w.no_response(&e, now_ms())
                     }
                 }
             }
             Action::AskCaptcha { png, message } => {
-                match service.ask_order_captcha(&account, &watch.id, &png, message, &stopped) {
+                match backend.ask_captcha(&watch.id, &png, message, &stopped) {
                     Some(a) => w.answer(&a, now_ms()),
                     None if stopped() => return,
                     None => w.no_answer(now_ms()),
@@ -304,7 +449,10 @@ pub fn run_watch(service: &Service, wake: Option<Sender<()>>, watch: &Watch, sto
                     }
                     Err(e) => {
                         // Nothing recorded: no order may be sent. Try again shortly.
-                        logging::error(&format!("12306 intent not recorded: {}", e.code.as_str()));
+                        logging::error(&format!(
+                            "{platform} intent not recorded: {}",
+                            e.code.as_str()
+                        ));
                         w.intent_refused(
                             &format!("the host could not record the order ({})", e.message),
                             now_ms(),
@@ -313,30 +461,17 @@ pub fn run_watch(service: &Service, wake: Option<Sender<()>>, watch: &Watch, sto
                 }
             }
             Action::NeedLogin { message } => {
-                if service.terminal {
-                    eprintln!(
-                        "12306 ({account}): {message} — run `haoyuan-host login 12306 {account}`"
-                    );
-                }
                 record(service, &mut host, &watch.id, w.take_events());
-                // Wait for a newer signed-in session of the account.
-                let since = now_ms();
-                loop {
-                    if !sleep_until(now_ms() + 500, stop) {
-                        return;
-                    }
-                    if service
-                        .session(&account)
-                        .is_some_and(|s| s.signed_in && s.updated_at >= since)
-                    {
-                        break;
-                    }
+                let mut told = Vec::new();
+                let renewed = backend.renew(&message, &mut |e| told.push(e), &stopped);
+                record(service, &mut host, &watch.id, told);
+                match renewed {
+                    Some(credential) => w.resume(credential.as_deref(), now_ms()),
+                    None => return,
                 }
-                service.reload_session(&account);
-                w.resume(now_ms())
             }
             Action::Stopped { message } => {
-                logging::info("12306 watch stopped");
+                logging::info(&format!("{platform} watch stopped"));
                 let _ = message;
                 while !stopped() {
                     std::thread::sleep(Duration::from_millis(200));

@@ -15,6 +15,7 @@
 use crate::outbox::queue_notice;
 use haoyuan_core::notify::render::beijing_time;
 use haoyuan_core::notify::{Channel, Notice};
+use haoyuan_core::patient::Patient;
 use haoyuan_core::protocol::{
     BookingIntent, BookingResult, BookingState, ErrorBody, ErrorCode, HistoryEntry, HistoryPage,
     WatchPage, MAX_PAGE,
@@ -96,7 +97,68 @@ const MIGRATIONS: &[&str] = &[
         signed_in  INTEGER NOT NULL DEFAULT 0,
         updated_at INTEGER NOT NULL
     );",
+    // v5: the patient book (each patient's JSON, checked by `Patient::validate` before
+    // it is written) and the 91160 / pati accounts. `secret` (91160 appToken, pati
+    // password) and `token` (pati session) never leave this file: no command returns
+    // them, the log never shows them.
+    "CREATE TABLE patients (
+        id         TEXT PRIMARY KEY,
+        data       TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE site_accounts (
+        platform   TEXT NOT NULL,
+        account    TEXT NOT NULL,
+        base_url   TEXT NOT NULL DEFAULT '',
+        secret     TEXT NOT NULL DEFAULT '{}',
+        token      TEXT NOT NULL DEFAULT '',
+        token_at   INTEGER NOT NULL DEFAULT 0,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (platform, account)
+    );",
 ];
+
+/// A 91160 / pati account as stored. Its `Debug` never shows the secret or token.
+#[derive(Clone, PartialEq)]
+pub struct SiteAccount {
+    /// `91160` or `pati`.
+    pub platform: String,
+    pub account: String,
+    /// The pati tenant's server; empty for 91160.
+    pub base_url: String,
+    /// 91160 `{"app_token": …}`, pati `{"password": …}`.
+    pub secret: Value,
+    /// The pati session token; empty when not signed in.
+    pub token: String,
+    /// Unix ms when `token` was set.
+    pub token_at: i64,
+    pub updated_at: i64,
+}
+
+impl SiteAccount {
+    /// Whether a secret is stored (a non-blank string in `secret`).
+    pub fn has_secret(&self) -> bool {
+        self.secret.as_object().is_some_and(|o| {
+            o.values()
+                .any(|v| v.as_str().is_some_and(|s| !s.trim().is_empty()))
+        })
+    }
+}
+
+impl std::fmt::Debug for SiteAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SiteAccount")
+            .field("platform", &self.platform)
+            .field("account", &self.account)
+            .field("base_url", &self.base_url)
+            .field("has_secret", &self.has_secret())
+            .field("has_token", &!self.token.is_empty())
+            .field("token_at", &self.token_at)
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
+}
 
 /// A 12306 account's session as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -871,6 +933,248 @@ impl Store {
     }
 }
 
+const SITE_ACCOUNT_COLUMNS: &str =
+    "platform, account, base_url, secret, token, token_at, updated_at";
+
+/// The patient book and the 91160 / pati accounts.
+impl Store {
+    /// Inserts a patient (empty `id`: a new `p-…` id is assigned) or replaces the one
+    /// with its id, keeping its `created_at` (an unknown id is inserted under that id).
+    /// The caller validates first. Returns the stored patient.
+    pub fn patient_put(&mut self, patient: &Patient, now: i64) -> Result<Patient, StoreError> {
+        let path = self.path.clone();
+        let map = sql(&path);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&map)?;
+        let mut stored = patient.clone();
+        if stored.id.trim().is_empty() {
+            stored.id = fresh_id(
+                &tx,
+                &path,
+                "p",
+                "patients",
+                "the patient was not saved, try again",
+            )?;
+            stored.created_at = now;
+        } else {
+            let created: Option<i64> = tx
+                .query_row(
+                    "SELECT created_at FROM patients WHERE id = ?1",
+                    [&stored.id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(&map)?;
+            stored.created_at = created.unwrap_or(now);
+        }
+        stored.updated_at = now;
+        let data = serde_json::to_string(&stored).map_err(|e| {
+            StoreError::new(
+                ErrorCode::StoreFailed,
+                format!("the patient could not be encoded: {e}"),
+            )
+        })?;
+        tx.execute(
+            "INSERT INTO patients (id, data, created_at, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data,
+               updated_at = excluded.updated_at",
+            params![stored.id, data, stored.created_at, stored.updated_at],
+        )
+        .map_err(&map)?;
+        tx.commit().map_err(&map)?;
+        Ok(stored)
+    }
+
+    /// One patient by id.
+    pub fn patient_get(&self, id: &str) -> Result<Option<Patient>, StoreError> {
+        let row: Option<(String, String)> = self
+            .conn
+            .query_row("SELECT id, data FROM patients WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+            .map_err(sql(&self.path))?;
+        row.map(|(id, data)| read_patient(&self.path, &id, &data))
+            .transpose()
+    }
+
+    /// Every patient, oldest first.
+    pub fn patient_list(&self) -> Result<Vec<Patient>, StoreError> {
+        let map = sql(&self.path);
+        let mut st = self
+            .conn
+            .prepare("SELECT id, data FROM patients ORDER BY created_at, id")
+            .map_err(&map)?;
+        let rows = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(&map)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(&map)?;
+        rows.iter()
+            .map(|(id, data)| read_patient(&self.path, id, data))
+            .collect()
+    }
+
+    /// Removes a patient; `false` when there was none. Watches naming it are left as
+    /// they are (they cannot book until given another patient).
+    pub fn patient_delete(&self, id: &str) -> Result<bool, StoreError> {
+        self.conn
+            .execute("DELETE FROM patients WHERE id = ?1", [id])
+            .map(|n| n > 0)
+            .map_err(sql(&self.path))
+    }
+
+    /// Stores an account (insert or replace). `secret: None` keeps the stored secret
+    /// (a new account then gets `{}`). A changed secret or base URL drops the session
+    /// token. Returns the stored account.
+    pub fn site_account_put(
+        &self,
+        platform: &str,
+        account: &str,
+        base_url: &str,
+        secret: Option<&Value>,
+        now: i64,
+    ) -> Result<SiteAccount, StoreError> {
+        let map = sql(&self.path);
+        let before = self.site_account_get(platform, account)?;
+        let secret = match (secret, &before) {
+            (Some(s), _) => s.clone(),
+            (None, Some(b)) => b.secret.clone(),
+            (None, None) => Value::Object(Default::default()),
+        };
+        let keep_token = before
+            .as_ref()
+            .is_some_and(|b| b.secret == secret && b.base_url == base_url);
+        let (token, token_at) = match (&before, keep_token) {
+            (Some(b), true) => (b.token.clone(), b.token_at),
+            _ => (String::new(), 0),
+        };
+        self.conn
+            .execute(
+                "INSERT INTO site_accounts (platform, account, base_url, secret, token, token_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (platform, account) DO UPDATE SET base_url = excluded.base_url,
+                   secret = excluded.secret, token = excluded.token,
+                   token_at = excluded.token_at, updated_at = excluded.updated_at",
+                params![
+                    platform,
+                    account,
+                    base_url,
+                    secret.to_string(),
+                    token,
+                    token_at,
+                    now
+                ],
+            )
+            .map_err(&map)?;
+        Ok(SiteAccount {
+            platform: platform.to_string(),
+            account: account.to_string(),
+            base_url: base_url.to_string(),
+            secret,
+            token,
+            token_at,
+            updated_at: now,
+        })
+    }
+
+    /// One stored account.
+    pub fn site_account_get(
+        &self,
+        platform: &str,
+        account: &str,
+    ) -> Result<Option<SiteAccount>, StoreError> {
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT {SITE_ACCOUNT_COLUMNS} FROM site_accounts
+                     WHERE platform = ?1 AND account = ?2"
+                ),
+                [platform, account],
+                read_site_account,
+            )
+            .optional()
+            .map_err(sql(&self.path))
+    }
+
+    /// The stored accounts (of one platform, or all), by platform and account.
+    pub fn site_account_list(
+        &self,
+        platform: Option<&str>,
+    ) -> Result<Vec<SiteAccount>, StoreError> {
+        let map = sql(&self.path);
+        let mut st = self
+            .conn
+            .prepare(&format!(
+                "SELECT {SITE_ACCOUNT_COLUMNS} FROM site_accounts
+                 WHERE ?1 IS NULL OR platform = ?1 ORDER BY platform, account"
+            ))
+            .map_err(&map)?;
+        let rows = st.query_map([platform], read_site_account).map_err(&map)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(&map)
+    }
+
+    /// Forgets an account and its secret; `false` when there was none.
+    pub fn site_account_delete(&self, platform: &str, account: &str) -> Result<bool, StoreError> {
+        self.conn
+            .execute(
+                "DELETE FROM site_accounts WHERE platform = ?1 AND account = ?2",
+                [platform, account],
+            )
+            .map(|n| n > 0)
+            .map_err(sql(&self.path))
+    }
+
+    /// Sets (or, with `""`, clears) an account's session token; `false` when there is
+    /// no such account.
+    pub fn site_token_set(
+        &self,
+        platform: &str,
+        account: &str,
+        token: &str,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE site_accounts SET token = ?3, token_at = ?4
+                 WHERE platform = ?1 AND account = ?2",
+                params![platform, account, token, at],
+            )
+            .map(|n| n > 0)
+            .map_err(sql(&self.path))
+    }
+}
+
+/// A `site_accounts` row; a secret that is not JSON reads as `{}` (no secret).
+fn read_site_account(r: &rusqlite::Row<'_>) -> rusqlite::Result<SiteAccount> {
+    let secret: String = r.get(3)?;
+    Ok(SiteAccount {
+        platform: r.get(0)?,
+        account: r.get(1)?,
+        base_url: r.get(2)?,
+        secret: serde_json::from_str(&secret).unwrap_or_else(|_| Value::Object(Default::default())),
+        token: r.get(4)?,
+        token_at: r.get(5)?,
+        updated_at: r.get(6)?,
+    })
+}
+
+/// A stored patient's JSON, or a plain-words error naming it.
+fn read_patient(path: &Path, id: &str, data: &str) -> Result<Patient, StoreError> {
+    serde_json::from_str(data).map_err(|e| {
+        StoreError::new(
+            ErrorCode::StoreFailed,
+            format!(
+                "patient {id} in {} can no longer be read ({e}); it may have been written \
+                 by a newer Haoyuan — update the host",
+                path.display()
+            ),
+        )
+    })
+}
+
 /// A booking intent row as read, before its state and data are parsed.
 struct IntentRow {
     id: String,
@@ -1394,7 +1698,9 @@ mod tests {
                 "outbox",
                 "outbox_by_channel",
                 "outbox_due",
+                "patients",
                 "rail_sessions",
+                "site_accounts",
                 "watches"
             ]
         );
@@ -1988,5 +2294,125 @@ mod tests {
     fn store_errors_become_error_bodies() {
         let body: ErrorBody = StoreError::new(ErrorCode::DiskFull, "full").into();
         assert_eq!(body, ErrorBody::new(ErrorCode::DiskFull, "full"));
+    }
+
+    fn patient(name: &str) -> Patient {
+        serde_json::from_value(json!({
+            "name": name, "id_number": "411423199001012113", "birthday": "1990-01-01",
+            "sex": "male", "phone": "13812345678"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn patients_are_put_got_listed_and_deleted() {
+        let (_dir, mut store) = temp_store();
+        let a = store.patient_put(&patient("张三"), 10).unwrap();
+        assert!(a.id.starts_with("p-") && a.id.len() == 18, "{}", a.id);
+        assert_eq!((a.created_at, a.updated_at), (10, 10));
+        let b = store.patient_put(&patient("李四"), 20).unwrap();
+        let mut changed = a.clone();
+        changed.phone = "13900000000".into();
+        changed.created_at = 999;
+        let again = store.patient_put(&changed, 30).unwrap();
+        assert_eq!(
+            (again.id.as_str(), again.created_at, again.updated_at),
+            (a.id.as_str(), 10, 30)
+        );
+        assert_eq!(
+            store.patient_get(&a.id).unwrap().unwrap().phone,
+            "13900000000"
+        );
+        let names: Vec<String> = store
+            .patient_list()
+            .unwrap()
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(names, ["张三", "李四"]);
+        assert!(store.patient_delete(&b.id).unwrap());
+        assert!(!store.patient_delete(&b.id).unwrap());
+        assert!(store.patient_get(&b.id).unwrap().is_none());
+        // An unknown id is inserted under that id.
+        let mut named = patient("王五");
+        named.id = "p-mine".into();
+        assert_eq!(store.patient_put(&named, 40).unwrap().id, "p-mine");
+        assert_eq!(store.patient_list().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn site_accounts_keep_secrets_and_tokens_in_the_file_only() {
+        let (_dir, store) = temp_store();
+        let secret = json!({"password": "hunter2"});
+        let a = store
+            .site_account_put("pati", "13812345678", "http://h", Some(&secret), 5)
+            .unwrap();
+        assert!(a.has_secret());
+        let shown = format!("{a:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(store
+            .site_token_set("pati", "13812345678", "tok-1", 6)
+            .unwrap());
+        assert!(!store.site_token_set("pati", "nobody", "t", 6).unwrap());
+        let got = store
+            .site_account_get("pati", "13812345678")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (got.token.as_str(), got.token_at, got.secret.clone()),
+            ("tok-1", 6, secret.clone())
+        );
+        assert!(!format!("{got:?}").contains("tok-1"));
+        // No secret given: the stored one and the session stay.
+        let kept = store
+            .site_account_put("pati", "13812345678", "http://h", None, 7)
+            .unwrap();
+        assert_eq!(
+            (kept.secret.clone(), kept.token.as_str()),
+            (secret, "tok-1")
+        );
+        // A new password or server: the session is dropped.
+        let new = json!({"password": "other"});
+        let changed = store
+            .site_account_put("pati", "13812345678", "http://h", Some(&new), 8)
+            .unwrap();
+        assert_eq!((changed.token.as_str(), changed.token_at), ("", 0));
+        store
+            .site_account_put("91160", "me", "", Some(&json!({"app_token": "t"})), 9)
+            .unwrap();
+        let fresh = store.site_account_put("91160", "you", "", None, 9).unwrap();
+        assert!(!fresh.has_secret());
+        let all: Vec<_> = store
+            .site_account_list(None)
+            .unwrap()
+            .into_iter()
+            .map(|a| format!("{}/{}", a.platform, a.account))
+            .collect();
+        assert_eq!(all, ["91160/me", "91160/you", "pati/13812345678"]);
+        assert_eq!(store.site_account_list(Some("pati")).unwrap().len(), 1);
+        assert!(store.site_account_delete("91160", "me").unwrap());
+        assert!(!store.site_account_delete("91160", "me").unwrap());
+        assert_eq!(store.site_account_list(Some("91160")).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_version_4_database_gains_the_patient_book_and_keeps_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("haoyuan.sqlite3");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            assert_eq!(migrate(&mut conn, &path, &MIGRATIONS[..4]).unwrap(), 4);
+            conn.execute(
+                "INSERT INTO rail_sessions (account, updated_at) VALUES ('a', 1)",
+                [],
+            )
+            .unwrap();
+        }
+        let mut store = Store::open_with_timeout(&path, SHORT).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 5);
+        assert_eq!(store.rail_sessions().unwrap().len(), 1);
+        assert!(store.patient_list().unwrap().is_empty());
+        store.patient_put(&patient("张三"), 1).unwrap();
+        assert!(store.site_account_list(None).unwrap().is_empty());
     }
 }

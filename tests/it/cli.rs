@@ -331,7 +331,7 @@ fn a_whole_watch_as_json_is_added_for_any_platform() {
 
     let file = home.path().join("pati.json");
     let pati = json!({
-        "target": {"platform": "pati", "dept_id": "7"},
+        "target": {"platform": "pati", "dept_id": "7", "account": "13812345678"},
         "window": {"start": day(0), "end": day(3)},
         "interval": {"seconds": 15, "jitter_pct": 10}
     });
@@ -528,6 +528,12 @@ fn the_help_lists_every_command() {
         "haoyuan-host watch list",
         "haoyuan-host watch rm ID",
         "haoyuan-host history [ID]",
+        "haoyuan-host patient add --name N",
+        "haoyuan-host patient list",
+        "haoyuan-host account add 91160 NAME",
+        "haoyuan-host account add pati PHONE --base URL",
+        "haoyuan-host account list",
+        "haoyuan-host cancel WATCH_ID --reason TEXT",
         "haoyuan-host install",
         "haoyuan-host --version",
     ] {
@@ -535,4 +541,198 @@ fn the_help_lists_every_command() {
     }
     assert!(ok(home.path(), &["watch", "add", "--help"]).contains("--no-sale-burst"));
     assert!(ok(home.path(), &["history", "--help"]).contains("--limit N"));
+}
+
+const GOOD_ID: &str = "411423199001012113";
+
+fn patient_args(id: &str) -> Vec<&str> {
+    vec![
+        "patient",
+        "add",
+        "--name",
+        "张三明",
+        "--id",
+        id,
+        "--birthday",
+        "1990-01-01",
+        "--sex",
+        "male",
+        "--phone",
+        "13812345678",
+        "--card-no",
+        "C000123456",
+    ]
+}
+
+#[test]
+fn a_patient_with_a_mistyped_id_is_refused_with_exit_2() {
+    let home = tempfile::tempdir().unwrap();
+    let o = run(home.path(), &patient_args("411423199001012114"));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("the patient was not saved"), "{err}");
+    assert!(
+        err.contains("id_number: the last character of the ID number does not match"),
+        "{err}"
+    );
+    // Unreadable flag values are named once, by field.
+    let mut args = patient_args(GOOD_ID);
+    args[7] = "1990-02-30";
+    args[9] = "robot";
+    let o = run(home.path(), &args);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("birthday: “1990-02-30” is not a date"),
+        "{err}"
+    );
+    assert!(err.contains("sex: “robot” is not a sex"), "{err}");
+    assert_eq!(err.matches("birthday:").count(), 1, "{err}");
+    // Missing flags are a usage error.
+    let o = run(home.path(), &["patient", "add", "--name", "x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--id, --birthday, --sex, --phone"));
+    let o = run(home.path(), &["patient", "list"]);
+    assert!(o.status.success());
+    assert_eq!(stdout(&o), "");
+    assert!(stderr(&o).contains("(no patients)"));
+}
+
+#[test]
+fn a_patient_is_listed_masked_and_its_numbers_never_printed() {
+    let home = tempfile::tempdir().unwrap();
+    let o = run(home.path(), &patient_args(GOOD_ID));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let added = stdout(&o);
+    let id = added.split_whitespace().next().unwrap().to_string();
+    assert!(id.starts_with("p-"), "{added}");
+    let listed = ok(home.path(), &["patient", "list"]);
+    assert!(
+        listed.contains(&format!(
+            "{id}  张*明  resident_id 411***********2113  born 1990  male  138****5678  card ******3456"
+        )),
+        "{listed}"
+    );
+    let json = ok(home.path(), &["patient", "list", "--json"]);
+    assert_eq!(json_lines(&json)[0]["id_number"], "411***********2113");
+    for text in [&added, &listed, &json, &stderr(&o)] {
+        assert!(!text.contains(GOOD_ID), "{text}");
+        assert!(!text.contains("13812345678"), "{text}");
+        assert!(!text.contains("张三明"), "{text}");
+    }
+    // A whole patient as JSON on stdin, with a guardian for a minor.
+    let child = json!({"name": "王小明", "id_number": "110105201506010016",
+        "birthday": "2015-06-01", "sex": "male", "phone": "13812345678",
+        "guardian": {"name": "王大明", "id_number": GOOD_ID, "phone": "13912345678",
+                     "sex": "male", "birthday": "1990-01-01", "relation": "父亲"}});
+    let o = run_with_stdin(
+        home.path(),
+        &["patient", "add", "--json", "-"],
+        &child.to_string(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("guardian 王*明"), "{}", stdout(&o));
+    assert_eq!(ok(home.path(), &["patient", "list"]).lines().count(), 2);
+    assert_eq!(
+        ok(home.path(), &["patient", "rm", &id]),
+        format!("deleted {id}\n")
+    );
+    let o = run(home.path(), &["patient", "rm", &id]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no patient"), "{}", stderr(&o));
+    assert_eq!(ok(home.path(), &["patient", "list"]).lines().count(), 1);
+}
+
+#[test]
+fn account_secrets_come_from_stdin_and_are_never_shown() {
+    let home = tempfile::tempdir().unwrap();
+    let token = "tok-91160-very-secret";
+    let o = run_with_stdin(
+        home.path(),
+        &["account", "add", "91160", "me"],
+        &format!("{token}\n"),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "91160 account me saved (secret stored)\n");
+    let password = "pati pass with spaces ";
+    // pati needs the hospital's server.
+    let o = run_with_stdin(
+        home.path(),
+        &["account", "add", "pati", "13812345678"],
+        password,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("base_url"), "{}", stderr(&o));
+    let o = run_with_stdin(
+        home.path(),
+        &[
+            "account",
+            "add",
+            "pati",
+            "13812345678",
+            "--base",
+            "http://127.0.0.1:9",
+        ],
+        &format!("{password}\n"),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "pati account 138****5678 saved (secret stored)\n"
+    );
+    // Nothing on stdin: the stored token stays.
+    assert!(run(home.path(), &["account", "add", "91160", "me"])
+        .status
+        .success());
+
+    let listed = ok(home.path(), &["account", "list"]);
+    assert_eq!(
+        listed,
+        "91160  me  secret stored  not signed in\n\
+         pati  138****5678  secret stored  not signed in  http://127.0.0.1:9\n"
+    );
+    let json = ok(
+        home.path(),
+        &["account", "list", "--platform", "91160", "--json"],
+    );
+    assert_eq!(json_lines(&json)[0]["has_secret"], true);
+    for text in [&listed, &json] {
+        assert!(
+            !text.contains(token) && !text.contains("pati pass"),
+            "{text}"
+        );
+    }
+    let db = rusqlite::Connection::open(home.path().join("haoyuan.sqlite3")).unwrap();
+    let (secret, pati): (String, String) = db
+        .query_row(
+            "SELECT (SELECT secret FROM site_accounts WHERE platform = '91160'),
+                    (SELECT secret FROM site_accounts WHERE platform = 'pati')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&secret).unwrap(),
+        json!({"app_token": token})
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&pati).unwrap(),
+        json!({"password": password})
+    );
+    drop(db);
+    let log = std::fs::read_to_string(home.path().join("host.log")).unwrap_or_default();
+    assert!(!log.contains(token) && !log.contains("pati pass"), "{log}");
+
+    assert_eq!(
+        ok(home.path(), &["account", "rm", "91160", "me"]),
+        "deleted 91160 account me\n"
+    );
+    let o = run(home.path(), &["account", "rm", "91160", "me"]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = run(home.path(), &["account", "add", "12306", "x"]);
+    assert_eq!(o.status.code(), Some(2));
+    // cancel needs a reason.
+    let o = run(home.path(), &["cancel", "w-1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--reason"));
 }

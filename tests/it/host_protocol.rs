@@ -204,7 +204,7 @@ fn watch_put_list_get_delete_and_history() {
 
     let mut second = fit_window(watch("second"));
     second["target"]["platform"] = json!("pati");
-    second["target"] = json!({"platform": "pati", "dept_id": "D01"});
+    second["target"] = json!({"platform": "pati", "dept_id": "D01", "account": "13812345678"});
     let id2 = h.ok(3, "watch_put", json!({"watch": second}))["id"]
         .as_str()
         .unwrap()
@@ -446,4 +446,237 @@ fn a_locked_database_is_reported_and_recovered_from_without_a_restart() {
         "the refused watch must not appear"
     );
     assert!(h.finish().success());
+}
+
+/// A valid adult for `patient_put`.
+pub fn patient_json(name: &str) -> Value {
+    json!({"name": name, "id_type": "resident_id", "id_number": "411423199001012113",
+           "birthday": "1990-01-01", "sex": "male", "phone": "13812345678",
+           "card_no": "C000123456"})
+}
+
+/// Every file under `dir` but the database (and its WAL and shared-memory files).
+fn files_besides_the_database(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_besides_the_database(&path));
+        } else if !path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("haoyuan.sqlite3"))
+        {
+            let bytes = std::fs::read(&path).unwrap();
+            out.push((path, bytes));
+        }
+    }
+    out
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn the_patient_book_is_kept_checked_and_only_shown_masked() {
+    let home = tempfile::tempdir().unwrap();
+    let mut h = HostProc::start(home.path(), &[]);
+    // A mistyped ID number: refused field by field, nothing stored.
+    let mut bad = patient_json("张三明");
+    bad["id_number"] = json!("411423199001012114");
+    bad["birthday"] = json!("2999-01-01");
+    let (reply, _) = h.call(1, "patient_put", json!({"patient": bad}));
+    assert_eq!(reply["ok"], false, "{reply}");
+    assert_eq!(reply["error"]["code"], "invalid_patient");
+    let fields: Vec<&str> = reply["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["id_number", "birthday"], "{reply}");
+    assert!(reply["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("does not match"));
+    // Wrong shapes are bad_params.
+    let (reply, _) = h.call(2, "patient_put", json!({"patient": {"name": "x"}}));
+    assert_eq!(reply["error"]["code"], "bad_params");
+
+    let saved = h.ok(
+        3,
+        "patient_put",
+        json!({"patient": patient_json(" 张三明 ")}),
+    );
+    let view = &saved["patient"];
+    let id = view["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("p-"), "{saved}");
+    assert_eq!(view["name"], "张*明");
+    assert_eq!(view["id_number"], "411***********2113");
+    assert_eq!(view["phone"], "138****5678");
+    assert_eq!(view["card_no"], "******3456");
+    assert_eq!(view["birth_year"], 1990);
+    assert_eq!(view["has_guardian"], false);
+    // A minor needs a guardian.
+    let mut child = patient_json("王小明");
+    child["id_number"] = json!("110105201506010016");
+    child["birthday"] = json!("2015-06-01");
+    let (reply, _) = h.call(4, "patient_put", json!({"patient": child.clone()}));
+    assert_eq!(reply["error"]["fields"][0]["field"], "guardian", "{reply}");
+    child["guardian"] = json!({"name": "王大明", "id_number": "411423199001012113",
+        "phone": "13912345678", "sex": "male", "birthday": "1990-01-01", "relation": "父亲"});
+    let kid = h.ok(5, "patient_put", json!({"patient": child}));
+    assert_eq!(kid["patient"]["has_guardian"], true, "{kid}");
+
+    let list = h.ok(6, "patient_list", json!({}));
+    let patients = list["patients"].as_array().unwrap();
+    assert_eq!(patients.len(), 2);
+    assert_eq!(patients[0]["id"], id.as_str());
+    let text = list.to_string();
+    for secret in [
+        "411423199001012113",
+        "13812345678",
+        "13912345678",
+        "张三明",
+        "1990-01-01",
+    ] {
+        assert!(!text.contains(secret), "{secret} shown in {text}");
+    }
+
+    assert_eq!(
+        h.ok(7, "patient_delete", json!({"id": id}))["id"],
+        id.as_str()
+    );
+    let (reply, _) = h.call(8, "patient_delete", json!({"id": id}));
+    assert_eq!(reply["error"]["code"], "not_found");
+    assert_eq!(
+        h.ok(9, "patient_list", json!({}))["patients"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(h.finish().success());
+}
+
+#[test]
+fn site_account_secrets_live_only_in_the_database() {
+    let home = tempfile::tempdir().unwrap();
+    let token = "app-token-5ecret-91160";
+    let password = "pati-pa55word-secret";
+    let mut h = HostProc::start(home.path(), &[]);
+    let saved = h.ok(
+        1,
+        "site_account_put",
+        json!({"platform": "91160", "account": "me", "secret": {"app_token": token}}),
+    );
+    assert_eq!(
+        saved["account"],
+        json!({"platform": "91160", "account": "me", "base_url": "", "has_secret": true,
+               "signed_in": false, "updated_at": saved["account"]["updated_at"]})
+    );
+    // pati: the phone is the account, the hospital's server is required.
+    let (reply, _) = h.call(
+        2,
+        "site_account_put",
+        json!({"platform": "pati", "account": "13812345678", "secret": {"password": password}}),
+    );
+    assert_eq!(reply["error"]["code"], "bad_params", "{reply}");
+    assert!(!reply.to_string().contains(password));
+    let (reply, _) = h.call(
+        3,
+        "site_account_put",
+        json!({"platform": "pati", "account": "13812345678", "base_url": "ftp://x",
+               "secret": {"password": password}}),
+    );
+    assert_eq!(reply["error"]["code"], "bad_params", "{reply}");
+    let (reply, _) = h.call(
+        4,
+        "site_account_put",
+        json!({"platform": "114yygh", "account": "a", "secret": {}}),
+    );
+    assert_eq!(reply["error"]["code"], "bad_params", "{reply}");
+    let (reply, _) = h.call(
+        5,
+        "site_account_put",
+        json!({"platform": "91160", "account": "me", "secret": {"password": token}}),
+    );
+    assert_eq!(reply["error"]["code"], "bad_params", "{reply}");
+    assert!(!reply.to_string().contains(token));
+    let pati = h.ok(
+        6,
+        "site_account_put",
+        json!({"platform": "pati", "account": "13812345678", "base_url": "http://127.0.0.1:9/",
+               "secret": {"password": password}}),
+    );
+    assert_eq!(pati["account"]["account"], "138****5678");
+    assert_eq!(pati["account"]["base_url"], "http://127.0.0.1:9");
+    // A blank secret keeps the stored one.
+    let again = h.ok(
+        7,
+        "site_account_put",
+        json!({"platform": "91160", "account": "me", "secret": {"app_token": ""}}),
+    );
+    assert_eq!(again["account"]["has_secret"], true);
+
+    let all = h.ok(8, "site_accounts", json!({}));
+    let accounts = all["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 2, "{all}");
+    assert!(accounts.iter().all(|a| a["has_secret"] == true));
+    let only = h.ok(9, "site_accounts", json!({"platform": "pati"}));
+    assert_eq!(only["accounts"].as_array().unwrap().len(), 1);
+    let (reply, _) = h.call(10, "site_accounts", json!({"platform": "12306"}));
+    assert_eq!(reply["error"]["code"], "bad_params");
+    for text in [all.to_string(), only.to_string()] {
+        assert!(!text.contains(token) && !text.contains(password), "{text}");
+        assert!(!text.contains("13812345678"), "{text}");
+    }
+    // An unknown platform for the pickers is bad_params.
+    let (reply, _) = h.call(
+        11,
+        "site_browse",
+        json!({"platform": "nope", "account": "me", "what": "units"}),
+    );
+    assert_eq!(reply["error"]["code"], "bad_params");
+    // The masked form names the one pati account it stands for.
+    let gone = h.ok(
+        12,
+        "site_account_delete",
+        json!({"platform": "pati", "account": "138****5678"}),
+    );
+    assert_eq!(gone, json!({"platform": "pati", "account": "138****5678"}));
+    let (reply, _) = h.call(
+        13,
+        "site_account_delete",
+        json!({"platform": "pati", "account": "13812345678"}),
+    );
+    assert_eq!(reply["error"]["code"], "not_found");
+    assert!(h.finish().success());
+
+    // The database holds the token; no other file (the log included) does.
+    let db = rusqlite::Connection::open(home.path().join("haoyuan.sqlite3")).unwrap();
+    let stored: String = db
+        .query_row(
+            "SELECT secret FROM site_accounts WHERE platform = '91160' AND account = 'me'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&stored).unwrap(),
+        json!({"app_token": token})
+    );
+    let others = files_besides_the_database(home.path());
+    assert!(
+        others.iter().any(|(p, _)| p.ends_with("host.log")),
+        "no log"
+    );
+    for (path, bytes) in others {
+        assert!(
+            !contains(&bytes, token) && !contains(&bytes, password),
+            "a secret in {}",
+            path.display()
+        );
+    }
 }

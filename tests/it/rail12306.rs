@@ -70,16 +70,26 @@ impl Sandbox {
     }
 
     pub fn admin(&self, action: &str, body: Value) -> Value {
+        self.admin_on("12306", action, body)
+    }
+
+    /// An admin action of `platform`.
+    pub fn admin_on(&self, platform: &str, action: &str, body: Value) -> Value {
         self.sb
-            .platform("12306")
+            .platform(platform)
             .unwrap()
             .admin(action, &body)
             .unwrap()
     }
 
     pub fn fault(&self, route: &str, kind: FaultKind, count: u32) {
+        self.fault_on("12306", route, kind, count);
+    }
+
+    /// Arms a fault of `platform`.
+    pub fn fault_on(&self, platform: &str, route: &str, kind: FaultKind, count: u32) {
         self.sb.shared.faults.arm(FaultSpec {
-            platform: "12306".into(),
+            platform: platform.into(),
             route: route.into(),
             kind,
             count,
@@ -88,11 +98,16 @@ impl Sandbox {
 
     /// Paths the host asked, oldest first.
     pub fn paths(&self) -> Vec<String> {
+        self.paths_on("12306")
+    }
+
+    /// Paths asked of `platform`, oldest first.
+    pub fn paths_on(&self, platform: &str) -> Vec<String> {
         let mut v: Vec<_> = self
             .sb
             .shared
             .log
-            .read(Some("12306"), 10_000)
+            .read(Some(platform), 10_000)
             .into_iter()
             .map(|r| (r.at, r.path))
             .collect();

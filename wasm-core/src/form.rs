@@ -39,6 +39,8 @@ pub enum FieldKind {
     /// 12306 station pairs, `FROM:TO` telecodes, comma- or space-separated
     /// (`BJP:SHH, SNH:AOH`) → `[{"from", "to"}]`, upper-cased.
     Pairs,
+    /// A whole number ≥ 0 (empty: 0).
+    Number,
 }
 
 /// One input of a platform's target, as the popup renders it.
@@ -257,13 +259,79 @@ pub fn target_fields(p: Platform) -> Vec<FieldSpec> {
             ),
         ],
         Platform::Open91160 => vec![
-            field("unit_id", "医院ID Unit id", Text, true, "21"),
-            field("dep_id", "科室ID Department id", Text, true, "369"),
-            field("doctor_id", "医生ID Doctor id (optional)", Text, false, ""),
+            field("unit_id", "医院ID Unit id", Text, true, "100"),
+            field("dep_id", "科室ID Department id", Text, true, "1000"),
+            field(
+                "doctor_id",
+                "医生ID Doctor id (empty: every doctor)",
+                Text,
+                false,
+                "10000",
+            ),
+            field("unit_name", "医院 Hospital", Text, false, "深圳市人民医院"),
+            field("dep_name", "科室 Department", Text, false, "眼科"),
+            field("doctor_name", "医生 Doctor", Text, false, "王元"),
+            field(
+                "open_time",
+                "放号时间 Release time (HH:mm)",
+                Text,
+                false,
+                "08:30",
+            ),
+            field(
+                "cycle_days",
+                "预约周期 Days bookable ahead",
+                Number,
+                false,
+                "7",
+            ),
+            field(
+                "account",
+                "appToken 名称 Stored token name (empty: default)",
+                Text,
+                false,
+                "default",
+            ),
+            field(
+                "patient_id",
+                "就诊人 Patient (from the patient book; needed to book)",
+                Text,
+                false,
+                "p-0123456789abcdef",
+            ),
         ],
         Platform::Pati => vec![
+            field(
+                "account",
+                "账号 Account (phone number as stored)",
+                Text,
+                true,
+                "13812345678",
+            ),
             field("dept_id", "科室ID Department id", Text, true, "1001"),
-            field("doctor_id", "医生ID Doctor id (optional)", Text, false, ""),
+            field(
+                "doctor_id",
+                "医生ID Doctor id (empty: 普通门诊)",
+                Text,
+                false,
+                "2001",
+            ),
+            field("dept_name", "科室 Department", Text, false, "心血管内科"),
+            field("doctor_name", "医生 Doctor", Text, false, "张建国"),
+            field(
+                "member_id",
+                "就诊人 Family member id (needed to book)",
+                Text,
+                false,
+                "3001",
+            ),
+            field(
+                "member_name",
+                "就诊人姓名 Member name",
+                Text,
+                false,
+                "张*国",
+            ),
         ],
         Platform::Zheliban => Vec::new(),
     }
@@ -451,6 +519,20 @@ pub fn watch_from_form(form: &WatchForm, today: Date) -> FormResult {
                 errs.push(err(&format!("target.{}", spec.name), e));
                 Vec::new()
             })),
+            FieldKind::Number => match given {
+                Some(Value::Number(n)) if n.as_u64().is_some_and(|n| n <= 10_000) => json!(n),
+                _ if raw.is_empty() => json!(0),
+                _ => match raw.parse::<u32>() {
+                    Ok(n) if n <= 10_000 => json!(n),
+                    _ => {
+                        errs.push(err(
+                            &format!("target.{}", spec.name),
+                            "a whole number of days, 0 or more",
+                        ));
+                        json!(0)
+                    }
+                },
+            },
         };
         target.insert(spec.name.into(), value);
     }
@@ -832,6 +914,12 @@ enum Param {
     BookingResult,
     /// A [`protocol::CaptchaAnswer`] (required).
     Answer,
+    /// A string, may be absent (not `null`).
+    DefStr,
+    /// `true` or `false`, may be absent (not `null`).
+    DefBool,
+    /// A [`crate::patient::Patient`] (required).
+    Patient,
 }
 
 /// The params of every command of [`protocol::Request`], in the order of
@@ -842,7 +930,7 @@ enum Param {
 /// Why not call `parse_request` here: its derived `Deserialize` for the adjacently
 /// tagged `Request` instantiates every params type twice (buffered and direct), which
 /// costs the wasm module ~150 KB — half of its size budget.
-const PARAMS: [(&str, &[(&str, Param)]); 21] = [
+const PARAMS: [(&str, &[(&str, Param)]); 29] = [
     ("hello", &[]),
     ("watch_put", &[("watch", Param::Watch)]),
     ("watch_get", &[("id", Param::Str)]),
@@ -912,6 +1000,37 @@ const PARAMS: [(&str, &[(&str, Param)]); 21] = [
         "prompt_answer",
         &[("id", Param::Str), ("answer", Param::Answer)],
     ),
+    ("patient_put", &[("patient", Param::Patient)]),
+    ("patient_list", &[]),
+    ("patient_delete", &[("id", Param::Str)]),
+    (
+        "site_account_put",
+        &[
+            ("platform", Param::Str),
+            ("account", Param::Str),
+            ("base_url", Param::DefStr),
+            ("secret", Param::Any),
+        ],
+    ),
+    ("site_accounts", &[("platform", Param::OptStr)]),
+    (
+        "site_account_delete",
+        &[("platform", Param::Str), ("account", Param::Str)],
+    ),
+    (
+        "site_browse",
+        &[
+            ("platform", Param::Str),
+            ("account", Param::Str),
+            ("what", Param::Str),
+            ("parent", Param::Any),
+            ("refresh", Param::DefBool),
+        ],
+    ),
+    (
+        "booking_cancel",
+        &[("watch_id", Param::Str), ("reason", Param::Str)],
+    ),
 ];
 
 /// Checks one parameter's value; `None` when it is absent.
@@ -932,12 +1051,19 @@ fn check_param(name: &str, kind: Param, value: Option<&Value>) -> Result<(), Str
             | Param::Settings
             | Param::Channel
             | Param::Answer
+            | Param::Patient
             | Param::BookingResult => Err(format!("missing field `{name}`")),
             _ => Ok(()),
         };
     };
     let ok = match kind {
-        Param::Str => v.is_string(),
+        Param::Str | Param::DefStr => v.is_string(),
+        Param::DefBool => v.is_boolean(),
+        Param::Patient => {
+            return serde_json::from_value::<crate::patient::Patient>(v.clone())
+                .map(drop)
+                .map_err(|e| format!("{name}: {e}"))
+        }
         Param::OptStr => v.is_string() || v.is_null(),
         Param::Bool => v.is_boolean(),
         Param::OptU32 => v.is_null() || v.as_u64().is_some_and(|n| n <= u64::from(u32::MAX)),
@@ -967,9 +1093,9 @@ fn check_param(name: &str, kind: Param, value: Option<&Value>) -> Result<(), Str
         return Ok(());
     }
     let expected = match kind {
-        Param::Str => "a string",
+        Param::Str | Param::DefStr => "a string",
         Param::OptStr => "a string or null",
-        Param::Bool => "true or false",
+        Param::Bool | Param::DefBool => "true or false",
         Param::OptU32 => "a whole number from 0 to 4294967295",
         Param::OptI64 => "a whole number",
         Param::StrList => "a list of strings",
@@ -2288,6 +2414,9 @@ mod tests {
         assert_eq!(table, protocol::Request::COMMANDS);
         let watch = json!({"target": {"platform": "pati", "dept_id": "d"},
             "window": {"start": "2026-11-27", "end": "2026-11-28"}, "interval": {"seconds": 60}});
+        let patient = json!({"name": "张三", "id_number": "411423199001012113",
+            "birthday": "1990-01-01", "sex": "male", "phone": "13812345678",
+            "guardian": null});
         let samples: Vec<(&str, Value)> = vec![
             ("hello", json!({})),
             ("hello", json!(null)),
@@ -2432,6 +2561,66 @@ mod tests {
             ("booking_get", json!({"watch_id": "w"})),
             ("booking_get", json!({"watch_id": null})),
             ("booking_get", json!({"id": "w"})),
+            ("patient_put", json!({"patient": patient})),
+            ("patient_put", json!({"patient": {"name": "x"}})),
+            ("patient_put", json!({"patient": null})),
+            ("patient_put", json!({})),
+            (
+                "patient_put",
+                json!({"patient": {"name": "张三", "id_number": "1", "birthday": "1990-13-01",
+                    "sex": "male", "phone": "1"}}),
+            ),
+            ("patient_list", json!({})),
+            ("patient_list", json!({"all": true})),
+            ("patient_delete", json!({"id": "p-1"})),
+            ("patient_delete", json!({})),
+            (
+                "site_account_put",
+                json!({"platform": "91160", "account": "a", "secret": {"app_token": "t"}}),
+            ),
+            (
+                "site_account_put",
+                json!({"platform": "pati", "account": "138", "base_url": "http://h", "secret": null}),
+            ),
+            (
+                "site_account_put",
+                json!({"platform": "pati", "account": "a"}),
+            ),
+            (
+                "site_account_put",
+                json!({"platform": "pati", "account": "a", "base_url": null}),
+            ),
+            ("site_account_put", json!({"platform": "pati"})),
+            ("site_accounts", json!({})),
+            ("site_accounts", json!({"platform": null})),
+            ("site_accounts", json!({"platform": "91160"})),
+            ("site_accounts", json!({"platform": 91160})),
+            (
+                "site_account_delete",
+                json!({"platform": "91160", "account": "a"}),
+            ),
+            ("site_account_delete", json!({"platform": "91160"})),
+            (
+                "site_browse",
+                json!({"platform": "91160", "account": "a", "what": "units"}),
+            ),
+            (
+                "site_browse",
+                json!({"platform": "pati", "account": "a", "what": "doctors",
+                       "parent": {"dept_id": "d"}, "refresh": true}),
+            ),
+            (
+                "site_browse",
+                json!({"platform": "pati", "account": "a", "what": "depts", "refresh": null}),
+            ),
+            (
+                "site_browse",
+                json!({"platform": "pati", "account": "a", "what": "depts", "refresh": "yes"}),
+            ),
+            ("site_browse", json!({"platform": "pati", "account": "a"})),
+            ("booking_cancel", json!({"watch_id": "w", "reason": "r"})),
+            ("booking_cancel", json!({"watch_id": "w"})),
+            ("booking_cancel", json!({"watch_id": "w", "reason": 1})),
             ("nonsense", json!({})),
         ];
         for (cmd, params) in samples {

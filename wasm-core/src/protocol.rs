@@ -8,6 +8,7 @@
 //! an event the host sends unasked is `{"event": "...", "data": ...}`.
 
 use crate::notify::{Channel, ChannelSettings};
+use crate::patient::{Patient, PatientView};
 use crate::watch::{FieldError, Watch};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -141,6 +142,117 @@ pub enum Request {
     /// site refused the clicks), or `prompt_gone` when it was answered, timed out or
     /// never existed.
     PromptAnswer { id: String, answer: CaptchaAnswer },
+    /// Add a patient to the book (empty `id`) or replace the one with that id (keeping
+    /// its `created_at`). Checked against today's date in China: `invalid_patient` with
+    /// `fields` when it fails. Answers [`PatientSaved`] (masked).
+    PatientPut { patient: Patient },
+    /// The patient book, masked (never a full name, ID number or phone). Answers
+    /// [`PatientBook`].
+    PatientList {},
+    /// Remove a patient from the book. Watches naming it stay (they fail to book until
+    /// given another patient). Answers [`Deleted`] or `not_found`.
+    PatientDelete { id: String },
+    /// Store a 91160 or pati account (insert or replace). `secret`: 91160
+    /// `{"app_token": "…"}`, pati `{"password": "…"}` (`account` is then the phone and
+    /// `base_url` the hospital's server, required). A blank or absent secret keeps the
+    /// stored one. The secret never leaves the host's database. Answers
+    /// [`SiteAccountSaved`].
+    SiteAccountPut {
+        platform: String,
+        account: String,
+        #[serde(default)]
+        base_url: String,
+        #[serde(default)]
+        secret: Secret,
+    },
+    /// The stored 91160 / pati accounts (all, or one platform's), without secrets.
+    /// Answers [`SiteAccounts`].
+    SiteAccounts {
+        #[serde(default)]
+        platform: Option<String>,
+    },
+    /// Forget a stored 91160 / pati account and its secret. Answers [`SiteAccountDeleted`]
+    /// or `not_found`.
+    SiteAccountDelete { platform: String, account: String },
+    /// A picker's list from a site, through a stored account. `what`: 91160 `units` |
+    /// `deps` | `doctors`; pati `depts` | `doctors` | `members`. `parent`: `{unit_id}`,
+    /// `{unit_id, dep_id}`, `{dept_id}`. Cached; `refresh` asks the site again. Answers
+    /// `{items: [{id, name, detail}], total, cached_at}`.
+    SiteBrowse {
+        platform: String,
+        account: String,
+        what: String,
+        #[serde(default)]
+        parent: Value,
+        #[serde(default)]
+        refresh: bool,
+    },
+    /// Cancel the order a 91160 / pati watch booked, giving `reason` to the site. Answers
+    /// `{watch_id, cancelled: true, message}`.
+    BookingCancel { watch_id: String, reason: String },
+}
+
+/// A secret as given in a request (any JSON): shown by `Debug` only as whether it is
+/// set, so a logged or printed request never carries it.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub Value);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_null() {
+            f.write_str("Secret(null)")
+        } else {
+            f.write_str("Secret(<redacted>)")
+        }
+    }
+}
+
+/// Data of a `patient_put` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PatientSaved {
+    pub patient: PatientView,
+}
+
+/// Data of a `patient_list` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PatientBook {
+    pub patients: Vec<PatientView>,
+}
+
+/// A stored 91160 / pati account as shown: never its secret or token.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SiteAccountView {
+    /// `91160` or `pati`.
+    pub platform: String,
+    /// The 91160 account's name, or the pati phone masked (138****5678).
+    pub account: String,
+    /// The pati server; empty for 91160.
+    pub base_url: String,
+    /// A token (91160) or password (pati) is stored.
+    pub has_secret: bool,
+    /// A session token is held (pati: signed in and not found expired since).
+    pub signed_in: bool,
+    pub updated_at: i64,
+}
+
+/// Data of a `site_account_put` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SiteAccountSaved {
+    pub account: SiteAccountView,
+}
+
+/// Data of a `site_accounts` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SiteAccounts {
+    pub accounts: Vec<SiteAccountView>,
+}
+
+/// Data of a `site_account_delete` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SiteAccountDeleted {
+    pub platform: String,
+    pub account: String,
 }
 
 /// Clicks on an 8-tile picture captcha: tile numbers (0–7, row by row) or points in
@@ -236,7 +348,7 @@ pub struct RailStations {
 
 impl Request {
     /// Every `cmd` this protocol version knows, in the order of `PROTOCOL.md`.
-    pub const COMMANDS: [&'static str; 21] = [
+    pub const COMMANDS: [&'static str; 29] = [
         "hello",
         "watch_put",
         "watch_get",
@@ -258,6 +370,14 @@ impl Request {
         "rail_stations",
         "prompt_list",
         "prompt_answer",
+        "patient_put",
+        "patient_list",
+        "patient_delete",
+        "site_account_put",
+        "site_accounts",
+        "site_account_delete",
+        "site_browse",
+        "booking_cancel",
     ];
 
     /// The wire name of this request's command.
@@ -284,6 +404,14 @@ impl Request {
             Request::RailStations { .. } => "rail_stations",
             Request::PromptList {} => "prompt_list",
             Request::PromptAnswer { .. } => "prompt_answer",
+            Request::PatientPut { .. } => "patient_put",
+            Request::PatientList {} => "patient_list",
+            Request::PatientDelete { .. } => "patient_delete",
+            Request::SiteAccountPut { .. } => "site_account_put",
+            Request::SiteAccounts { .. } => "site_accounts",
+            Request::SiteAccountDelete { .. } => "site_account_delete",
+            Request::SiteBrowse { .. } => "site_browse",
+            Request::BookingCancel { .. } => "booking_cancel",
         }
     }
 }
@@ -449,6 +577,8 @@ pub enum ErrorCode {
     PromptGone,
     /// The site could not be reached or answered with something unreadable.
     SiteFailed,
+    /// A patient that fails validation (`patient_put`); `fields` names each problem.
+    InvalidPatient,
 }
 
 impl ErrorCode {
@@ -477,11 +607,12 @@ impl ErrorCode {
             ErrorCode::LoginFailed => "login_failed",
             ErrorCode::PromptGone => "prompt_gone",
             ErrorCode::SiteFailed => "site_failed",
+            ErrorCode::InvalidPatient => "invalid_patient",
         }
     }
 
     /// Every code, in the (append-only) order of the table in `PROTOCOL.md`.
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 23] = [
         ErrorCode::BadFrame,
         ErrorCode::FrameTooLarge,
         ErrorCode::BadJson,
@@ -504,6 +635,7 @@ impl ErrorCode {
         ErrorCode::LoginFailed,
         ErrorCode::PromptGone,
         ErrorCode::SiteFailed,
+        ErrorCode::InvalidPatient,
     ];
 }
 
@@ -512,7 +644,7 @@ impl ErrorCode {
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,
-    /// Per-field problems, for `invalid_watch`.
+    /// Per-field problems, for `invalid_watch`, `invalid_settings` and `invalid_patient`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
 }
@@ -523,6 +655,20 @@ impl ErrorBody {
             code,
             message: message.into(),
             fields: Vec::new(),
+        }
+    }
+
+    /// An `invalid_patient` error listing every field problem.
+    pub fn invalid_patient(fields: Vec<FieldError>) -> ErrorBody {
+        let message = fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        ErrorBody {
+            code: ErrorCode::InvalidPatient,
+            message: format!("the patient was not saved — {message}"),
+            fields,
         }
     }
 
@@ -988,6 +1134,16 @@ mod tests {
                 "prompt_answer" => json!({"id": "p-1", "answer": {"tiles": [1, 5]}}),
                 "booking_end" => json!({"watch_id": "x", "intent_id": "b", "result": "failed",
                                         "message": "m", "data": {"reason": "r"}}),
+                "patient_put" => {
+                    json!({"patient": {"name": "张三", "id_number": "411423199001012113",
+                    "birthday": "1990-01-01", "sex": "male", "phone": "13812345678"}})
+                }
+                "patient_delete" => json!({"id": "p-1"}),
+                "site_account_put" => json!({"platform": "91160", "account": "a",
+                                             "secret": {"app_token": "t"}}),
+                "site_account_delete" => json!({"platform": "pati", "account": "a"}),
+                "site_browse" => json!({"platform": "91160", "account": "a", "what": "units"}),
+                "booking_cancel" => json!({"watch_id": "w", "reason": "r"}),
                 "watch_put" => json!({"watch": {
                     "target": {"platform": "pati", "dept_id": "d"},
                     "window": {"start": "2026-11-27", "end": "2026-11-28"},
@@ -1033,12 +1189,36 @@ mod tests {
                 "booking_exists",
                 "login_failed",
                 "prompt_gone",
-                "site_failed"
+                "site_failed",
+                "invalid_patient"
             ]
         );
         for c in ErrorCode::ALL {
             assert_eq!(serde_json::to_value(c).unwrap(), json!(c.as_str()));
         }
+    }
+
+    #[test]
+    fn a_site_secret_is_kept_out_of_debug_output() {
+        let e = parse_request(
+            r#"{"id": 1, "cmd": "site_account_put", "params": {"platform": "91160", "account": "me", "secret": {"app_token": "s3cr3t"}}}"#,
+        );
+        let req = e.request.unwrap();
+        let shown = format!("{req:?}");
+        assert!(
+            !shown.contains("s3cr3t") && shown.contains("<redacted>"),
+            "{shown}"
+        );
+        match &req {
+            Request::SiteAccountPut { secret, .. } => {
+                assert_eq!(secret.0, json!({"app_token": "s3cr3t"}))
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = parse_request(
+            r#"{"id": 1, "cmd": "site_account_put", "params": {"platform": "pati", "account": "a"}}"#,
+        );
+        assert!(format!("{:?}", e.request.unwrap()).contains("Secret(null)"));
     }
 
     #[test]

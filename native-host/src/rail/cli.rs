@@ -2,7 +2,8 @@
 //! and `haoyuan-host login 12306 ACCOUNT` (a sign-in from the terminal: the captcha is
 //! written to a PNG file, the tile numbers are read from standard input).
 
-use super::{runner, Service};
+use super::Service;
+use crate::runner;
 use crate::{logging, paths};
 use haoyuan_core::platforms::rail12306::captcha::tiles_from_text;
 use haoyuan_core::protocol::Event;
@@ -94,7 +95,8 @@ pub fn cli_run(args: &[String]) -> i32 {
         svc.site().base(),
         dir.display()
     );
-    runner::run(svc, Some(wake_tx), stop);
+    let sites = Arc::new(crate::sites::Service::new(dir.clone()));
+    runner::run(runner::Services { rail: svc, sites }, Some(wake_tx), stop);
     0
 }
 

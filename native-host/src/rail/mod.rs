@@ -7,8 +7,7 @@
 //!   an account in with the captcha relayed as a [`Prompt`], answer prompts, list the
 //!   accounts, search stations; and what the watch runner shares: jars, per-account
 //!   pacing, order captchas.
-//! - [`runner`]: the watches of platform 12306, one thread each; at most one process
-//!   runs them (a lock file), the browser's host or `haoyuan-host run`.
+//! - The watches themselves are run by [`crate::runner`] (with 91160 and pati).
 //! - [`cli`]: `haoyuan-host run` and `haoyuan-host login 12306 ACCOUNT`.
 //!
 //! Configuration from the environment: `HAOYUAN_12306_BASE` (the site, default
@@ -16,10 +15,10 @@
 //! `HAOYUAN_12306_QUEUE_MAX_POLLS` (see [`Tuning`]).
 
 pub mod cli;
-pub mod runner;
 
+use crate::runtime::{EventSink, Pacers, SharedStore};
 use crate::store::{RailSession, Store};
-use crate::{logging, paths, webhook};
+use crate::{logging, webhook};
 use haoyuan_core::cookies::CookieJar;
 use haoyuan_core::http::{HttpRequest, HttpResponse};
 use haoyuan_core::platforms::rail12306::login::{Login, LoginStep};
@@ -30,7 +29,6 @@ use haoyuan_core::protocol::{
     CaptchaAnswer, ErrorBody, ErrorCode, Event, Prompt, PromptAnswered, PromptClosed, RailAccount,
     RailAccounts, RailStation, RailStations,
 };
-use haoyuan_core::schedule::AccountPacer;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
@@ -38,15 +36,9 @@ use std::time::Duration;
 
 /// How long a request to 12306 may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
-/// Least spacing of two poll starts of one account: the conduct's 1 s, plus 50 ms for
-/// the work between the slot and the request leaving (jar, store), so the site never
-/// sees two closer than 1 s.
-pub const PACE_SPACING_MS: u64 = 1_050;
+pub use crate::runtime::{Sink, PACE_SPACING_MS};
 /// How long a captcha waits for the person.
 pub const PROMPT_TTL_MS: i64 = 5 * 60_000;
-
-/// Where events of this process go (frames to the browser, lines on a terminal).
-pub type Sink = Box<dyn Fn(&Event) + Send + Sync>;
 
 /// The settings read from the environment.
 pub fn site_from_env() -> Site {
@@ -104,11 +96,11 @@ pub struct Service {
     site: Site,
     tuning: Tuning,
     sessions: Mutex<HashMap<String, Session>>,
-    pacers: Mutex<HashMap<String, AccountPacer>>,
+    pacers: Pacers,
     prompts: Mutex<Vec<Pending>>,
     answered: Condvar,
-    sink: Mutex<Option<Sink>>,
-    store: Mutex<Option<Store>>,
+    sink: EventSink,
+    store: SharedStore,
     stations: Mutex<Option<(String, Arc<Stations>)>>,
     /// Write order captchas to files and read answers from the terminal (`run`).
     pub terminal: bool,
@@ -141,15 +133,15 @@ impl Service {
     /// As [`Service::new`] with a given site and tuning.
     pub fn with_site(data_dir: PathBuf, site: Site, tuning: Tuning) -> Service {
         Service {
+            store: SharedStore::new(&data_dir),
             data_dir,
             site,
             tuning,
             sessions: Mutex::new(HashMap::new()),
-            pacers: Mutex::new(HashMap::new()),
+            pacers: Pacers::default(),
             prompts: Mutex::new(Vec::new()),
             answered: Condvar::new(),
-            sink: Mutex::new(None),
-            store: Mutex::new(None),
+            sink: EventSink::default(),
             stations: Mutex::new(None),
             terminal: false,
         }
@@ -172,45 +164,20 @@ impl Service {
 
     /// Where this process's events go from now on.
     pub fn set_sink(&self, sink: Sink) {
-        if let Ok(mut s) = self.sink.lock() {
-            *s = Some(sink);
-        }
+        self.sink.set(sink);
     }
 
     /// Pushes an event to this process's sink.
     pub fn push(&self, event: &Event) {
-        if let Ok(s) = self.sink.lock() {
-            if let Some(f) = s.as_ref() {
-                f(event);
-            }
-        }
+        self.sink.push(event);
     }
 
-    /// Runs `f` on this service's own connection to the store (opened on first use,
-    /// reopened after a failure).
+    /// Runs `f` on this service's own connection to the store.
     fn with_store<T>(
         &self,
         f: impl FnOnce(&Store) -> Result<T, crate::store::StoreError>,
     ) -> Result<T, ErrorBody> {
-        let mut guard = self
-            .store
-            .lock()
-            .map_err(|_| ErrorBody::new(ErrorCode::Internal, "the store's lock was poisoned"))?;
-        if guard.is_none() {
-            *guard =
-                Some(Store::open(&paths::database_path(&self.data_dir)).map_err(ErrorBody::from)?);
-        }
-        let result = match guard.as_ref() {
-            Some(s) => f(s).map_err(ErrorBody::from),
-            None => Err(ErrorBody::new(
-                ErrorCode::StoreFailed,
-                "the database is not open",
-            )),
-        };
-        if result.is_err() {
-            *guard = None;
-        }
-        result
+        self.store.with(f)
     }
 
     // ---- HTTP with an account's jar ---------------------------------------------
@@ -305,23 +272,7 @@ impl Service {
     /// keeping the account's poll starts ≥ 1 s apart across its watches, in the order
     /// they asked.
     pub fn pace(&self, account: &str, stop: &dyn Fn() -> bool) {
-        // A slot in turn (first come, first served), not whoever wakes first.
-        let at = {
-            let Ok(mut pacers) = self.pacers.lock() else {
-                return;
-            };
-            pacers
-                .entry(account.to_string())
-                .or_insert_with(|| AccountPacer::with_spacing(PACE_SPACING_MS))
-                .reserve(now_ms())
-        };
-        while !stop() {
-            let left = at - now_ms();
-            if left <= 0 {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(left.min(100) as u64));
-        }
+        self.pacers.pace(account, stop);
     }
 
     // ---- prompts -----------------------------------------------------------------
