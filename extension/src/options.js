@@ -10,10 +10,13 @@
 // (channels_to_form). Secrets come back blank with `secrets_set`: a set one shows
 // "已设置 set", a blank one keeps the stored value, "clear" removes it. Secrets are never
 // written to chrome.storage nor logged.
+//
+// 91160 / pati accounts and the patient book: options-sites.js.
 
 import { ask, browserApi, clearFieldErrors, core, coreReady, h, hostRequest, hostStatus, onBackgroundMessage, renderStatus, showFieldErrors } from './ui.js';
 import { SOUND_KEY } from './notifier.js';
 import { BASE_URLS_KEY } from './base-urls.js';
+import { loadSiteSections, setupSiteSections } from './options-sites.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -21,6 +24,7 @@ function showStatus(status) {
   renderStatus($('#host-status'), status);
   if (status?.data_dir) $('#data-dir').textContent = status.data_dir;
   if (status?.state === 'connected' && !channelsLoaded) loadChannels();
+  if (status?.state === 'connected') loadSiteSections();
 }
 
 async function loadUrls(platforms) {
@@ -286,6 +290,7 @@ async function main() {
   await loadUrls(platforms);
   $('#urls-form').addEventListener('submit', (e) => saveUrls(e, platforms));
   await setupSound();
+  setupSiteSections({ baseUrls: (await browserApi.storage.local.get(BASE_URLS_KEY))[BASE_URLS_KEY] ?? {} });
   channelForms = JSON.parse(core.channel_forms());
   renderChannelForms();
   $('#channels-form').addEventListener('submit', (e) => {

@@ -19,12 +19,20 @@
 // place of the target inputs and of the date window (the travel dates make it). They
 // fill `data-target-field` inputs like the others, so the core builds and checks the
 // 12306 watch from the form as it does every platform's.
+//
+// 91160 and pati_service run in the host too: for their watches the form's choosers
+// (site-pickers.js: stored account, hospital → department → doctor, patient or family
+// member, from site_accounts / site_browse / patient_list) fill the target inputs, which
+// fold away under "fill in by hand"; a watch's item shows the host's latest event, and
+// once booked offers to cancel the booking with a reason (site-watches.js).
 
 import { ask, clearFieldErrors, core, coreReady, h, hostRequest, hostStatus, onBackgroundMessage, renderStatus, showFieldErrors } from './ui.js';
 import { setupYyghLogin, YYGH } from './yygh-login.js';
 import { setupYyghPickers } from './yygh-pickers.js';
 import { RAIL, setupRailPanel } from './rail-popup.js';
 import { setupRailForm } from './rail-form.js';
+import { hasSitePickers, setupSitePickers } from './site-pickers.js';
+import { isSiteWatch, refreshSiteBooking, siteBookingBlock } from './site-watches.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -39,6 +47,8 @@ let yyghLogin = null;
 /** The 12306 panel and form fields (set up in main). */
 let rail = null;
 let railForm = null;
+/** The 91160 / pati choosers (set up in main). */
+let sitePickers = null;
 
 function today() {
   return core.today_in_china(Date.now());
@@ -56,6 +66,7 @@ function showStatus(status) {
     loadOutbox();
     refreshLive();
     rail?.start();
+    sitePickers?.connected();
   }
   if (!connected && wasConnected) rail?.stop();
   if (!connected) {
@@ -164,6 +175,11 @@ function createItem(w) {
     item.del,
     h('div', { class: 'watch-live-block' }, item.live, item.lastEvent, item.sms),
   );
+  if (isSiteWatch(w)) {
+    item.site = siteBookingBlock(w.id);
+    item.li.querySelector('.watch-live-block').append(item.site.el);
+    refreshSiteBooking(item.site);
+  }
   return item;
 }
 
@@ -318,6 +334,8 @@ function setLastEvent(entry) {
   lastEvents.set(entry.watch_id, entry);
   const item = items.get(entry.watch_id);
   if (item) renderLastEvent(item);
+  // A booking made or cancelled: the item's cancel action follows.
+  if (item?.site && (entry.kind === 'booked' || entry.kind === 'cancelled')) refreshSiteBooking(item.site);
 }
 
 function renderLastEvent(item) {
@@ -328,6 +346,7 @@ function renderLastEvent(item) {
   }
   item.lastEvent.hidden = false;
   item.lastEvent.dataset.kind = e.kind;
+  item.lastEvent.dataset.seq = String(e.seq);
   const when = Number.isFinite(e.at) ? new Date(e.at).toLocaleTimeString('zh-CN', { hour12: false, hour: '2-digit', minute: '2-digit' }) : '';
   item.lastEvent.textContent = `${when ? `${when} ` : ''}${e.message || e.kind}`;
   item.lastEvent.title = new Date(e.at).toLocaleString();
@@ -430,6 +449,19 @@ function renderTargetFields() {
       }),
     );
   }
+  // 91160 / pati: the choosers fill the target inputs, which fold away (errors open them).
+  if (hasSitePickers(p.id)) {
+    const fields = $('#target-fields');
+    fields.replaceChildren(
+      h(
+        'details',
+        { class: 'by-hand', 'data-testid': 'target-by-hand' },
+        h('summary', { text: '手动填写 Fill in by hand' }),
+        ...fields.children,
+      ),
+    );
+  }
+  sitePickers?.show(p.id, connected);
   pickers?.reset();
   pickers?.show(p.id === YYGH);
   $('#periods-field').hidden = !p.periods;
@@ -463,7 +495,12 @@ function clearErrors() {
 
 function showErrors(fields) {
   const shown = railForm?.active() ? railForm.mapErrors(fields) : fields;
-  showFieldErrors(document, $('#form-error'), shown)?.focus();
+  const first = showFieldErrors(document, $('#form-error'), shown);
+  // An error on a folded-away input: unfold it.
+  for (const details of document.querySelectorAll('#target-fields details')) {
+    if (details.querySelector('.field.invalid')) details.open = true;
+  }
+  first?.focus();
 }
 
 async function submit(event) {
@@ -495,6 +532,7 @@ async function submit(event) {
   }
   pickers?.reset();
   railForm?.reset();
+  sitePickers?.reset();
   await loadWatches();
 }
 
@@ -508,6 +546,7 @@ async function main() {
   yyghLogin = setupYyghLogin($('#yygh-section'), { onSession: (alive) => pickers.setSignedIn(alive) });
   yyghLogin.check();
   railForm = setupRailForm();
+  sitePickers = setupSitePickers($('#site-pickers'), $('#watch-form'));
   rail = setupRailPanel($('#rail-section'), {
     onAccounts: (accounts) => railForm.setAccounts(accounts),
     onPrompts: () => {

@@ -49,6 +49,9 @@ Usage:
   haoyuan-host account list [--platform 91160|pati] [--json]
   haoyuan-host account rm 91160|pati NAME
   haoyuan-host cancel WATCH_ID --reason TEXT   cancel the order a 91160/pati watch booked
+  haoyuan-host browse 91160 NAME units|deps|doctors [--unit ID] [--dep ID] [--refresh] [--json]
+  haoyuan-host browse pati PHONE depts|doctors|members [--dept ID] [--refresh] [--json]
+                           the ids a 91160/pati watch needs (lists are kept a day)
 
 Options of `watch add` (12306):
   --from CODE, --to CODE   departure and arrival station telecodes, e.g. VNP AOH
@@ -128,6 +131,7 @@ pub fn run(args: &[String], env: &mut Env<'_>) -> i32 {
         Some("patient") => patient(&args[1..], env),
         Some("account") => account(&args[1..], env),
         Some("cancel") => cancel(&args[1..], env),
+        Some("browse") => browse(&args[1..], env),
         Some(other) => Err(Fail::Usage(format!("unknown command “{other}”"))),
         None => Err(Fail::Usage("no command given".into())),
     };
@@ -1032,6 +1036,71 @@ fn account_add(args: &[String], env: &mut Env<'_>) -> Result<(), Fail> {
 }
 
 /// `cancel WATCH_ID --reason TEXT`: `booking_cancel`.
+/// `browse PLATFORM ACCOUNT WHAT`: a picker's list, a line each (`id  name  detail`).
+fn browse(args: &[String], env: &mut Env<'_>) -> Result<(), Fail> {
+    let p = parse(
+        args,
+        &["--unit", "--dep", "--dept"],
+        &["--refresh", "--json"],
+        &[],
+    )?;
+    p.at_most(3, "browse takes a platform, an account and a list")?;
+    let [platform, account, what] = p.positional.as_slice() else {
+        return Err(Fail::Usage(
+            "browse needs the platform, the account and the list, e.g. browse 91160 default units"
+                .into(),
+        ));
+    };
+    let mut parent = serde_json::Map::new();
+    for (flag, key) in [
+        ("--unit", "unit_id"),
+        ("--dep", "dep_id"),
+        ("--dept", "dept_id"),
+    ] {
+        if let Some(v) = p.value(flag) {
+            parent.insert(key.into(), json!(v));
+        }
+    }
+    let mut host = open_host(env, "browse")?;
+    let handled = host.handle(haoyuan_core::protocol::Request::SiteBrowse {
+        platform: platform.clone(),
+        account: account.clone(),
+        what: what.clone(),
+        parent: serde_json::Value::Object(parent),
+        refresh: p.switch("--refresh"),
+    });
+    let list = handled.result?;
+    let items = list["items"].as_array().cloned().unwrap_or_default();
+    for item in &items {
+        let line = if p.switch("--json") {
+            item.to_string()
+        } else {
+            let text = |k: &str| match &item[k] {
+                serde_json::Value::String(s) => one_line(s),
+                serde_json::Value::Null => String::new(),
+                v => v.to_string(),
+            };
+            let mut line = format!("{}  {}", text("id"), text("name"));
+            if !text("detail").is_empty() {
+                line.push_str(&format!("  {}", text("detail")));
+            }
+            if !text("open_time").is_empty() {
+                line.push_str(&format!(
+                    "  opens {} for {} days",
+                    text("open_time"),
+                    text("cycle_days")
+                ));
+            }
+            line
+        };
+        let _ = writeln!(env.out, "{line}");
+    }
+    if items.is_empty() && !p.switch("--json") {
+        let _ = writeln!(env.err, "(nothing listed)");
+    }
+    Ok(())
+}
+
 fn cancel(args: &[String], env: &mut Env<'_>) -> Result<(), Fail> {
     let p = parse(args, &["--reason"], &[], &[])?;
     p.at_most(1, "cancel takes one watch id")?;

@@ -10,11 +10,11 @@ const ABOUT: &str = "\
 haoyuan-host — the native part of the Haoyuan browser extension
 
   haoyuan-host                       serve the browser (native messaging on stdio)
-  haoyuan-host run                   run the 12306 watches without a browser until stopped
+  haoyuan-host run                   run the 12306, 91160 and pati watches without a browser
   haoyuan-host login 12306 ACCOUNT   sign a 12306 account in from this terminal
   haoyuan-host watch add|list|pause|resume|rm ...   add and manage watches (below)
   haoyuan-host history [ID] ...      what happened to the watches, newest first (below)
-  haoyuan-host patient|account|cancel ...  the patient book, 91160/pati accounts (below)
+  haoyuan-host patient|account|cancel|browse ...  the patient book, 91160/pati accounts and lists (below)
   haoyuan-host install|uninstall|print-manifest ...  register with browsers (below)
   haoyuan-host --version
 
@@ -26,7 +26,9 @@ fn main() -> ExitCode {
         _ if serve::launched_by_browser(&args) => run_server(),
         None | Some("serve") => run_server(),
         Some("install" | "uninstall" | "print-manifest") => exit(install::cli(&args)),
-        Some("watch" | "history" | "patient" | "account" | "cancel") => exit(cli::main(&args)),
+        Some("watch" | "history" | "patient" | "account" | "cancel" | "browse") => {
+            exit(cli::main(&args))
+        }
         Some("run") => exit(rail::cli::cli_run(&args[1..])),
         Some("login") => exit(rail::cli::cli_login(&args[1..])),
         Some("--version" | "-V" | "version") => {

@@ -73,7 +73,7 @@ test('the form becomes a watch, or field errors', () => {
   const form = {
     platform: 'pati',
     label: 'x',
-    target: { dept_id: '1001', doctor_id: '' },
+    target: { account: '13812345678', dept_id: '1001', doctor_id: '' },
     start: '',
     end: chinaDate(3),
     periods: ['afternoon'],

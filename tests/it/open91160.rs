@@ -3,7 +3,7 @@
 //! patient from the patient book, cancel, a competitor between schedule and order, a
 //! rejected token, over-appointed schedules, broken replies and a killed host.
 
-use crate::rail12306::{tomorrow, Host, Sandbox};
+use crate::rail12306::{run_until_booked, tomorrow, Host, Sandbox};
 use haoyuan_sandbox::faults::FaultKind;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -371,4 +371,119 @@ fn a_host_killed_with_an_order_in_flight_never_orders_again_after_restart() {
     assert!(orders(&sb).len() <= 1);
     let b = host.ok("booking_get", json!({"watch_id": watch_id}));
     assert_eq!(b["intent"]["state"], "unknown", "{b}");
+}
+
+/// Runs the host's command line with `stdin`, in `home`.
+fn cli(home: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut c = Command::new(env!("CARGO_BIN_EXE_haoyuan-host"));
+    let mut child = c
+        .env("HAOYUAN_HOME", home)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn first_id(out: &std::process::Output) -> String {
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text.lines()
+        .next()
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("nothing listed: {text}"))
+        .to_string()
+}
+
+#[test]
+fn headless_token_patient_pickers_watch_run_and_cancel_from_the_command_line() {
+    use std::process::Command;
+    let sb = Sandbox::start(&scenario(2));
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let base = sb.sb.url("91160");
+    // The token comes from stdin and is never printed back.
+    let add = cli(
+        h,
+        &["account", "add", "91160", "default", "--base", &base],
+        &format!("{TOKEN}\n"),
+    );
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&add.stdout).contains(TOKEN));
+    let id = patient()["id_number"].as_str().unwrap().to_string();
+    let p = cli(
+        h,
+        &[
+            "patient",
+            "add",
+            "--name",
+            "张三丰",
+            "--id",
+            &id,
+            "--birthday",
+            "1980-01-01",
+            "--sex",
+            "male",
+            "--phone",
+            "13812345678",
+            "--address",
+            "北京市东城区某街1号",
+        ],
+        "",
+    );
+    assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stderr));
+    let patient_id = first_id(&cli(h, &["patient", "list"], ""));
+    let unit = first_id(&cli(h, &["browse", "91160", "default", "units"], ""));
+    let dep = first_id(&cli(
+        h,
+        &["browse", "91160", "default", "deps", "--unit", &unit],
+        "",
+    ));
+    let doctor = first_id(&cli(
+        h,
+        &[
+            "browse", "91160", "default", "doctors", "--unit", &unit, "--dep", &dep,
+        ],
+        "",
+    ));
+    let day = tomorrow();
+    let w = json!({"label": "cli", "target": {"platform": "91160", "unit_id": unit,
+        "dep_id": dep, "doctor_id": doctor, "patient_id": patient_id},
+        "window": {"start": day, "end": day}, "mode": "book",
+        "interval": {"seconds": 15}});
+    let added = cli(h, &["watch", "add", "--json", "-"], &w.to_string());
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+
+    let mut c = Command::new(env!("CARGO_BIN_EXE_haoyuan-host"));
+    c.env("HAOYUAN_HOME", h);
+    let booked = run_until_booked(c, 60);
+    assert!(
+        !booked.contains(&id) && !booked.contains("13812345678"),
+        "{booked}"
+    );
+    assert_eq!(orders(&sb).len(), 1);
+    let watch_id = booked.split_whitespace().nth(2).unwrap().to_string();
+    let c = cli(h, &["cancel", &watch_id, "--reason", "不需要了"], "");
+    assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
+    assert_eq!(orders(&sb)[0]["status"], "cancelled");
+    assert_eq!(orders(&sb)[0]["cancelReason"], "不需要了");
 }

@@ -89,7 +89,11 @@ pub fn pick(host: &mut Host, dept: &str, doctor: &str) -> Value {
     let m = members["items"][0].clone();
     // Members are shown masked: the ID number never in full.
     assert!(m["detail"].as_str().unwrap().contains('*'), "{members}");
-    json!({"platform": "pati", "account": PHONE, "dept_id": d["id"], "dept_name": d["name"],
+    // The account as lists show it (masked); the host finds the stored one it stands for.
+    let accounts = host.ok("site_accounts", json!({"platform": "pati"}));
+    let shown = accounts["accounts"][0]["account"].clone();
+    assert_eq!(shown, "138****5678", "{accounts}");
+    json!({"platform": "pati", "account": shown, "dept_id": d["id"], "dept_name": d["name"],
            "doctor_id": doc["id"], "doctor_name": doc["name"],
            "member_id": m["id"], "member_name": m["name"]})
 }

@@ -285,6 +285,35 @@ impl Drop for Host {
     }
 }
 
+/// Runs `cmd` as `haoyuan-host run` until it prints a `booked` line (within `secs`),
+/// then stops it. Returns that line.
+pub fn run_until_booked(mut cmd: Command, secs: u64) -> String {
+    use std::io::BufRead;
+    let mut run = cmd
+        .arg("run")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(run.stdout.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut booked = String::new();
+    while booked.is_empty() {
+        assert!(Instant::now() < deadline, "run did not book");
+        let mut l = String::new();
+        if out.read_line(&mut l).unwrap() == 0 {
+            panic!("run ended");
+        }
+        if l.contains("  booked  ") {
+            booked = l;
+        }
+    }
+    let _ = run.kill();
+    let _ = run.wait();
+    booked
+}
+
 /// Tomorrow in Beijing.
 pub fn tomorrow() -> String {
     let now = haoyuan_host::dispatch::now_ms();
@@ -692,28 +721,7 @@ fn headless_login_watch_and_run_from_the_command_line() {
     );
     let mut c = Command::new(HOST);
     env_for(&mut c, home.path(), &base);
-    let mut run = c
-        .arg("run")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = std::io::BufReader::new(run.stdout.take().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(40);
-    let mut booked = String::new();
-    while booked.is_empty() {
-        assert!(Instant::now() < deadline, "run did not book");
-        let mut l = String::new();
-        if out.read_line(&mut l).unwrap() == 0 {
-            panic!("run ended");
-        }
-        if l.contains("  booked  ") {
-            booked = l;
-        }
-    }
-    let _ = run.kill();
-    let _ = run.wait();
+    let booked = run_until_booked(c, 40);
     assert!(booked.contains("pay on 12306"), "{booked}");
     assert_eq!(sb.orders().len(), 1);
     let hist = cli(&["history"]);

@@ -1,4 +1,5 @@
-//! `haoyuan-host run` (every 12306 watch without a browser, for an always-on machine)
+//! `haoyuan-host run` (every host-run watch — 12306, 91160, pati — without a browser, for
+//! an always-on machine)
 //! and `haoyuan-host login 12306 ACCOUNT` (a sign-in from the terminal: the captcha is
 //! written to a PNG file, the tile numbers are read from standard input).
 
@@ -91,11 +92,13 @@ pub fn cli_run(args: &[String]) -> i32 {
         });
     }
     eprintln!(
-        "haoyuan-host run: watching 12306 at {} (data in {}); Ctrl-C stops",
+        "haoyuan-host run: running the 12306 (at {}), 91160 and pati watches (data in {}); Ctrl-C stops",
         svc.site().base(),
         dir.display()
     );
-    let sites = Arc::new(crate::sites::Service::new(dir.clone()));
+    let mut sites = crate::sites::Service::new(dir.clone());
+    sites.terminal = true;
+    let sites = Arc::new(sites);
     runner::run(runner::Services { rail: svc, sites }, Some(wake_tx), stop);
     0
 }

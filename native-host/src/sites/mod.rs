@@ -109,11 +109,31 @@ impl Service {
     }
 
     /// The stored account, or a `not_found` error naming what to do.
+    /// A pati account may be named by its masked phone (`138****5678`, as lists show
+    /// it) when that stands for exactly one stored account: the browser never needs the
+    /// whole number.
     pub fn account(&self, platform: Platform, name: &str) -> Result<SiteAccount, ErrorBody> {
         let name = account_name(platform, name);
-        self.store
-            .with(|s| s.site_account_get(platform.id(), &name))?
-            .ok_or_else(|| {
+        let mut found = self
+            .store
+            .with(|s| s.site_account_get(platform.id(), &name))?;
+        if found.is_none() && platform == Platform::Pati && name.contains('*') {
+            let all = self
+                .store
+                .with(|s| s.site_account_list(Some(platform.id())))?;
+            let mut like = all.into_iter().filter(|a| mask_phone(&a.account) == name);
+            found = match (like.next(), like.next()) {
+                (Some(a), None) => Some(a),
+                (Some(_), Some(_)) => {
+                    return Err(ErrorBody::new(
+                        ErrorCode::BadParams,
+                        format!("more than one pati account looks like “{name}”: give the whole phone number"),
+                    ))
+                }
+                _ => None,
+            };
+        }
+        found.ok_or_else(|| {
                 ErrorBody::new(
                     ErrorCode::NotFound,
                     match platform {
