@@ -82,6 +82,9 @@ pub trait Backend: Send {
 /// A watch's driver and backend, or why it cannot run.
 pub type Built = Result<(Box<dyn Driver>, Box<dyn Backend>), String>;
 
+/// How often a watch that cannot run yet (no account, no patient) tries again.
+const BUILD_RETRY_MS: i64 = 5_000;
+
 /// How often the store is reread for changed watches.
 const RESCAN: Duration = Duration::from_millis(1000);
 
@@ -367,24 +370,34 @@ pub fn run_watch(service: &Services, wake: Option<Sender<()>>, watch: &Watch, st
             .id
             .bytes()
             .fold(0u64, |h, b| h.rotate_left(5) ^ u64::from(b));
-    let (mut w, backend) = match build(service, watch, intent.as_ref(), seed) {
-        Ok(b) => b,
-        Err(e) => {
-            logging::error(&format!("{platform} watch not started"));
-            record(
-                service,
-                &mut host,
-                &watch.id,
-                vec![WatchEvent::new(
-                    "error",
-                    format!("the watch cannot run: {e}"),
-                    Value::Null,
-                )],
-            );
-            return;
+    let stopped = || stop.load(Ordering::Relaxed);
+    // A watch that cannot run yet (its account or patient is missing) says so once and
+    // tries again every few seconds: adding the account lets it start.
+    let mut told = String::new();
+    let (mut w, backend) = loop {
+        match build(service, watch, intent.as_ref(), seed) {
+            Ok(b) => break b,
+            Err(e) => {
+                if e != told {
+                    logging::error(&format!("{platform} watch cannot run yet"));
+                    record(
+                        service,
+                        &mut host,
+                        &watch.id,
+                        vec![WatchEvent::new(
+                            "error",
+                            format!("the watch cannot run: {e}"),
+                            Value::Null,
+                        )],
+                    );
+                    told = e;
+                }
+                if !sleep_until(now_ms() + BUILD_RETRY_MS, &stopped) {
+                    return;
+                }
+            }
         }
     };
-    let stopped = || stop.load(Ordering::Relaxed);
     let mut action = w.tick(now_ms());
     loop {
         if matches!(action, Action::NeedLogin { .. }) {

@@ -313,3 +313,42 @@ fn a_host_killed_with_the_submit_in_flight_never_submits_again() {
     };
     assert_eq!(state, expect, "{b} {end}");
 }
+
+#[test]
+fn a_watch_whose_account_is_not_stored_says_so_once_and_starts_when_it_is() {
+    let home = tempfile::tempdir().unwrap();
+    let sb = Sandbox::start(&scenario(3));
+    let mut host = Host::start(home.path(), &sb.base());
+    let target = json!({"platform": "pati", "account": PHONE, "dept_id": "1", "doctor_id": ""});
+    host.ok("watch_put", watch(&target, "notify"));
+    let e = host.wait_kind("error", 20);
+    assert!(e["message"].as_str().unwrap().contains("not stored"), "{e}");
+    // Tried again quietly: still one such event after a few retries.
+    std::thread::sleep(Duration::from_secs(12));
+    host.ok("hello", json!({}));
+    assert_eq!(
+        host.kinds().iter().filter(|k| *k == "error").count(),
+        1,
+        "{:?}",
+        host.kinds()
+    );
+    assert_eq!(
+        count(&sb, "/tenant_service/"),
+        0,
+        "nothing asked without the account"
+    );
+    host.ok(
+        "site_account_put",
+        json!({"platform": "pati", "account": PHONE, "base_url": sb.sb.url("pati"),
+               "secret": {"password": PASSWORD}}),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count(&sb, "/tenant_service/schedule") == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the watch did not start: {:?}",
+            host.kinds()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
