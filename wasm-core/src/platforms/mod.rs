@@ -11,6 +11,7 @@ use crate::http::{HttpRequest, HttpResponse};
 use crate::protocol::CaptchaAnswer;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::HashSet;
 
 /// What a host-run watcher wants done next (12306, 91160, pati). The host's runner is
 /// the same loop for each: it sleeps, sends, records intents and events, and relays
@@ -94,5 +95,44 @@ impl Event {
             booking_result: None,
             intent_id: None,
         }
+    }
+}
+
+/// What a host-run watcher has to tell the host: its events (oldest first), which
+/// once-only reports it has made, and the booking intent it has open (the event that
+/// ends the intent carries its id).
+#[derive(Debug, Default)]
+pub struct Journal {
+    events: Vec<Event>,
+    /// Keys of reports made once (cleared by the watcher when the condition ends).
+    pub reported: HashSet<String>,
+    /// The open intent's id, taken by [`Journal::end_intent`].
+    pub intent_id: Option<String>,
+}
+
+impl Journal {
+    /// Records an event.
+    pub fn event(&mut self, kind: &str, message: impl Into<String>, data: Value) {
+        self.events.push(Event::new(kind, message, data));
+    }
+
+    /// Records `message` once per `key`, until the key is removed from `reported`.
+    pub fn report_once(&mut self, key: &str, kind: &str, message: String) {
+        if self.reported.insert(key.to_string()) {
+            self.event(kind, message, Value::Null);
+        }
+    }
+
+    /// Records the event that ends the open intent with `result`.
+    pub fn end_intent(&mut self, kind: &str, result: &str, message: String, data: Value) {
+        let mut e = Event::new(kind, message, data);
+        e.booking_result = Some(result.into());
+        e.intent_id = self.intent_id.take();
+        self.events.push(e);
+    }
+
+    /// The events recorded since the last call.
+    pub fn take(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
     }
 }

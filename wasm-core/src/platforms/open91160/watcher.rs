@@ -34,7 +34,7 @@ use crate::clock::ServerClock;
 use crate::date::Date;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::patient::{mask_id, mask_name, Patient};
-use crate::platforms::{Action, Event};
+use crate::platforms::{Action, Event, Journal};
 use crate::protocol::{BookingIntent, BookingState, CaptchaAnswer};
 use crate::schedule::{Outcome, Planner, Reason, ReleaseRule, StopReason, BEIJING_OFFSET_MIN};
 use crate::watch::{minutes_of_hhmm, Mode, Period, Platform, Target, Watch};
@@ -122,10 +122,9 @@ pub struct Watcher {
     sent_ms: i64,
     /// Schedules with free numbers as last seen, per doctor (told once per appearance).
     seen: HashMap<String, HashSet<String>>,
-    reported: HashSet<String>,
-    intent_id: Option<String>,
     phase: Phase,
-    events: Vec<Event>,
+    /// Events, once-only reports and the open intent.
+    journal: Journal,
     rng: u64,
 }
 
@@ -198,14 +197,12 @@ impl Watcher {
             poll_outcome: Outcome::Ok,
             sent_ms: 0,
             seen: HashMap::new(),
-            reported: HashSet::new(),
-            intent_id: None,
             phase: Phase::Idle,
-            events: Vec::new(),
+            journal: Journal::default(),
             rng: seed | 1,
         };
         if let Some(i) = intent {
-            w.intent_id = Some(i.id.clone());
+            w.journal.intent_id = Some(i.id.clone());
             match i.state {
                 BookingState::Booked => {
                     w.planner.finish();
@@ -218,7 +215,7 @@ impl Watcher {
                     );
                 }
                 BookingState::Submitted => w.phase = Phase::Reconcile(i.data.clone()),
-                BookingState::Failed => w.intent_id = None,
+                BookingState::Failed => w.journal.intent_id = None,
             }
         }
         Ok(w)
@@ -236,7 +233,7 @@ impl Watcher {
 
     /// Events to record, oldest first.
     pub fn take_events(&mut self) -> Vec<Event> {
-        std::mem::take(&mut self.events)
+        self.journal.take()
     }
 
     fn unit(&mut self) -> f64 {
@@ -244,21 +241,16 @@ impl Watcher {
     }
 
     fn event(&mut self, kind: &str, message: impl Into<String>, data: Value) {
-        self.events.push(Event::new(kind, message, data));
+        self.journal.event(kind, message, data);
     }
 
     /// Records `message` once per `key`, until the key is cleared.
     fn report_once(&mut self, key: &str, kind: &str, message: String) {
-        if self.reported.insert(key.to_string()) {
-            self.event(kind, message, Value::Null);
-        }
+        self.journal.report_once(key, kind, message);
     }
 
     fn end_intent(&mut self, kind: &str, result: &str, message: String, data: Value) {
-        let mut e = Event::new(kind, message, data);
-        e.booking_result = Some(result.into());
-        e.intent_id = self.intent_id.take();
-        self.events.push(e);
+        self.journal.end_intent(kind, result, message, data);
     }
 
     fn stop(&mut self, message: String) -> Action {
@@ -384,7 +376,7 @@ impl Watcher {
             self.report_once("not-open", "waiting", msg);
             return self.tick(now_ms + 1);
         }
-        self.reported.remove("not-open");
+        self.journal.reported.remove("not-open");
         self.next_request(now_ms)
     }
 
@@ -448,8 +440,8 @@ impl Watcher {
         }
         self.poll_sched = 0;
         if self.poll_outcome == Outcome::Ok {
-            self.reported.remove("throttled");
-            self.reported.remove("unreachable");
+            self.journal.reported.remove("throttled");
+            self.journal.reported.remove("unreachable");
         }
         self.planner
             .on_response(self.poll_sent_ms, self.poll_outcome);
@@ -497,7 +489,7 @@ impl Watcher {
                         self.doctor_page = 1;
                         self.rotation = 0;
                         if !self.doctors.is_empty() {
-                            self.reported.remove("no-doctors");
+                            self.journal.reported.remove("no-doctors");
                         }
                     }
                     self.next_request(now_ms)
@@ -571,7 +563,7 @@ impl Watcher {
 
     /// Forgets the reports whose keys start with `prefix`, so they are told again.
     fn forget_reports(&mut self, prefix: &str) {
-        self.reported.retain(|k| !k.starts_with(prefix));
+        self.journal.reported.retain(|k| !k.starts_with(prefix));
     }
 
     /// Forgets that a schedule was seen free, so that it is told again when it is.
@@ -773,7 +765,7 @@ impl Watcher {
                 let Some(patient) = self.patient.as_ref() else {
                     return self.stop("no patient to book for".into());
                 };
-                self.intent_id = Some(intent_id.to_string());
+                self.journal.intent_id = Some(intent_id.to_string());
                 let doctor = if pick.sched.doctor_id.is_empty() {
                     self.doctor_id.clone()
                 } else {

@@ -32,7 +32,7 @@ use crate::clock::ServerClock;
 use crate::date::Date;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::patient::mask_name;
-use crate::platforms::{Action, Event};
+use crate::platforms::{Action, Event, Journal};
 use crate::protocol::{BookingIntent, BookingState};
 use crate::schedule::{Outcome, Planner, Reason, StopReason};
 use crate::watch::{Mode, Period, Platform, Target, Watch};
@@ -132,12 +132,11 @@ pub struct Watcher {
     sent_ms: i64,
     /// `date|scheduleId` of the sessions reported and still bookable.
     seen: HashSet<String>,
-    reported: HashSet<String>,
     pick: Option<Pick>,
     reconcile_tries: u32,
-    intent_id: Option<String>,
     phase: Phase,
-    events: Vec<Event>,
+    /// Events, once-only reports and the open intent.
+    journal: Journal,
     rng: u64,
 }
 
@@ -197,28 +196,26 @@ impl Watcher {
             poll_outcome: Outcome::Ok,
             sent_ms: 0,
             seen: HashSet::new(),
-            reported: HashSet::new(),
             pick: None,
             reconcile_tries: 0,
-            intent_id: None,
             phase: Phase::Idle,
-            events: Vec::new(),
+            journal: Journal::default(),
             rng: seed | 1,
         };
         if let Some(i) = intent {
             match i.state {
                 BookingState::Booked => {
-                    w.intent_id = Some(i.id.clone());
+                    w.journal.intent_id = Some(i.id.clone());
                     w.phase = Phase::Stopped("this watch has booked its appointment".into());
                 }
                 BookingState::Unknown => {
-                    w.intent_id = Some(i.id.clone());
+                    w.journal.intent_id = Some(i.id.clone());
                     w.phase = Phase::Stopped(
                         "an earlier booking's outcome is unknown — check your bookings on the hospital's page; the watch will not book again".into(),
                     );
                 }
                 BookingState::Submitted => {
-                    w.intent_id = Some(i.id.clone());
+                    w.journal.intent_id = Some(i.id.clone());
                     w.pick = Some(pick_of_intent(&i.data));
                     w.phase = Phase::Reconcile;
                 }
@@ -240,7 +237,7 @@ impl Watcher {
 
     /// Events to record, oldest first.
     pub fn take_events(&mut self) -> Vec<Event> {
-        std::mem::take(&mut self.events)
+        self.journal.take()
     }
 
     fn unit(&mut self) -> f64 {
@@ -248,21 +245,16 @@ impl Watcher {
     }
 
     fn event(&mut self, kind: &str, message: impl Into<String>, data: Value) {
-        self.events.push(Event::new(kind, message, data));
+        self.journal.event(kind, message, data);
     }
 
     /// Records `message` once per `key`.
     fn report_once(&mut self, key: &str, kind: &str, message: String) {
-        if self.reported.insert(key.to_string()) {
-            self.event(kind, message, Value::Null);
-        }
+        self.journal.report_once(key, kind, message);
     }
 
     fn end_intent(&mut self, kind: &str, result: &str, message: String, data: Value) {
-        let mut e = Event::new(kind, message, data);
-        e.booking_result = Some(result.into());
-        e.intent_id = self.intent_id.take();
-        self.events.push(e);
+        self.journal.end_intent(kind, result, message, data);
     }
 
     fn stop(&mut self, message: String) -> Action {
@@ -1066,7 +1058,7 @@ impl Watcher {
         if !matches!(self.phase, Phase::AwaitIntent) {
             return self.tick(now_ms);
         }
-        self.intent_id = Some(intent_id.to_string());
+        self.journal.intent_id = Some(intent_id.to_string());
         self.send(Step::Submit, now_ms)
     }
 

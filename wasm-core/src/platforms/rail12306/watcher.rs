@@ -27,7 +27,7 @@ use super::site::{read_otn, Otn, Site};
 use crate::clock::ServerClock;
 use crate::date::Date;
 use crate::http::{HttpRequest, HttpResponse};
-use crate::platforms::Event;
+use crate::platforms::{Event, Journal};
 use crate::protocol::{BookingIntent, BookingState, CaptchaAnswer};
 use crate::schedule::{Outcome, Planner, Reason, ReleaseRule, StopReason};
 use crate::watch::{minutes_of_hhmm, Mode, Platform, Target, Watch};
@@ -133,10 +133,9 @@ pub struct Watcher {
     sent_ms: i64,
     found: Vec<Candidate>,
     seen: HashSet<String>,
-    reported: HashSet<String>,
-    intent_id: Option<String>,
     phase: Phase,
-    events: Vec<Event>,
+    /// Events, once-only reports and the open intent.
+    journal: Journal,
     rng: u64,
 }
 
@@ -224,14 +223,12 @@ impl Watcher {
             sent_ms: 0,
             found: Vec::new(),
             seen: HashSet::new(),
-            reported: HashSet::new(),
-            intent_id: None,
             phase: Phase::Idle,
-            events: Vec::new(),
+            journal: Journal::default(),
             rng: seed | 1,
         };
         if let Some(i) = intent {
-            w.intent_id = Some(i.id.clone());
+            w.journal.intent_id = Some(i.id.clone());
             match i.state {
                 BookingState::Booked => {
                     w.phase = Phase::Stopped("this watch has booked its ticket".into())
@@ -248,7 +245,7 @@ impl Watcher {
                         date: s("date"),
                     };
                 }
-                BookingState::Failed => w.intent_id = None,
+                BookingState::Failed => w.journal.intent_id = None,
             }
         }
         Ok(w)
@@ -266,7 +263,7 @@ impl Watcher {
 
     /// Events to record, oldest first.
     pub fn take_events(&mut self) -> Vec<Event> {
-        std::mem::take(&mut self.events)
+        self.journal.take()
     }
 
     fn unit(&mut self) -> f64 {
@@ -274,21 +271,16 @@ impl Watcher {
     }
 
     fn event(&mut self, kind: &str, message: impl Into<String>, data: Value) {
-        self.events.push(Event::new(kind, message, data));
+        self.journal.event(kind, message, data);
     }
 
     /// Records `message` once per `key` (an unreadable reply, a refusal).
     fn report_once(&mut self, key: &str, kind: &str, message: String) {
-        if self.reported.insert(key.to_string()) {
-            self.event(kind, message, Value::Null);
-        }
+        self.journal.report_once(key, kind, message);
     }
 
     fn end_intent(&mut self, kind: &str, result: &str, message: String, data: Value) {
-        let mut e = Event::new(kind, message, data);
-        e.booking_result = Some(result.into());
-        e.intent_id = self.intent_id.take();
-        self.events.push(e);
+        self.journal.end_intent(kind, result, message, data);
     }
 
     fn stop(&mut self, message: String) -> Action {
@@ -768,7 +760,7 @@ impl Watcher {
 
     /// The host recorded the intent (`intent_id`): the order goes.
     pub fn intent_recorded(&mut self, intent_id: &str, now_ms: i64) -> Action {
-        self.intent_id = Some(intent_id.to_string());
+        self.journal.intent_id = Some(intent_id.to_string());
         self.with_order(now_ms, |o| o.intent_recorded())
     }
 
