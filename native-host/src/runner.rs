@@ -425,6 +425,7 @@ pub fn run_watch(service: &Services, wake: Option<Sender<()>>, watch: &Watch, st
                         return;
                     }
                 }
+                w.departed(paced, now_ms());
                 match backend.send(request) {
                     Ok(resp) => w.feed(&resp, now_ms()),
                     Err(e) => {

@@ -79,10 +79,12 @@ impl SharedStore {
     }
 }
 
-/// Poll-start slots per account key, handed out in the order they are asked for.
+/// Poll-start slots per account key, handed out in the order they are asked for, and
+/// when each account's last request actually left.
 pub struct Pacers {
     spacing_ms: u64,
     map: Mutex<HashMap<String, AccountPacer>>,
+    departed: Mutex<HashMap<String, i64>>,
 }
 
 impl Default for Pacers {
@@ -90,6 +92,7 @@ impl Default for Pacers {
         Pacers {
             spacing_ms: PACE_SPACING_MS,
             map: Mutex::new(HashMap::new()),
+            departed: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -106,12 +109,54 @@ impl Pacers {
                 .or_insert_with(|| AccountPacer::with_spacing(self.spacing_ms))
                 .reserve(crate::dispatch::now_ms())
         };
+        // The slot, and a full spacing after the account's last request actually left
+        // (a request can leave late: a thread starting, a sign-in before it).
+        let spacing = self.spacing_ms as i64;
         while !stop() {
-            let left = at - crate::dispatch::now_ms();
+            let last = self
+                .departed
+                .lock()
+                .ok()
+                .and_then(|m| m.get(key).copied())
+                .unwrap_or(i64::MIN / 2);
+            let left = at.max(last + spacing) - crate::dispatch::now_ms();
             if left <= 0 {
                 return;
             }
             std::thread::sleep(Duration::from_millis(left.min(100) as u64));
         }
+    }
+
+    /// A request of `key` leaves now.
+    pub fn departed(&self, key: &str) {
+        if let Ok(mut m) = self.departed.lock() {
+            m.insert(key.to_string(), crate::dispatch::now_ms());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dispatch::now_ms;
+
+    #[test]
+    fn a_poll_start_waits_a_full_spacing_after_the_accounts_last_request_left() {
+        let p = Pacers::default();
+        p.pace("a", &|| false);
+        // The request leaves late (a thread starting, a sign-in first).
+        std::thread::sleep(Duration::from_millis(300));
+        p.departed("a");
+        let left = now_ms();
+        p.pace("a", &|| false);
+        let gap = now_ms() - left;
+        assert!(
+            gap >= PACE_SPACING_MS as i64 - 5,
+            "only {gap} ms after the last request left"
+        );
+        // Another account is not held back.
+        let t = now_ms();
+        p.pace("b", &|| false);
+        assert!(now_ms() - t < 500);
     }
 }

@@ -950,3 +950,31 @@ fn books_a_minor_against_the_simulator_and_cancels() {
         assert!(read_cancel(&again).is_err(), "an unknown order is refused");
     });
 }
+
+#[test]
+fn a_poll_that_waited_for_its_account_plans_the_next_from_when_it_left() {
+    // Interval 60 s ± 10 %; the poll waits 40 s in the account's queue before leaving.
+    let w0 = watch("notify", "731", "2026-05-03", json!({}), 60);
+    let mut w = watcher(&w0, None, None);
+    let first = w.tick(t0());
+    let (a, now) = next_send(&mut w, first, t0());
+    let Action::Send { paced, .. } = a else {
+        panic!()
+    };
+    assert!(paced, "a poll waits its account's turn");
+    let left = now + 40_000;
+    w.departed(true, left);
+    let mut a = w.feed(&reply(EMPTY_SCHEDULES, left + 100), left + 100);
+    while let Action::Send { paced, .. } = a {
+        w.departed(paced, left + 200);
+        a = w.feed(&reply(EMPTY_SCHEDULES, left + 300), left + 300);
+    }
+    let Action::Wait { at_ms } = a else {
+        panic!("{a:?}")
+    };
+    assert!(
+        at_ms >= left + 54_000,
+        "the next poll at least 54 s after the request left, not after it was handed out: {} s",
+        (at_ms - left) / 1000
+    );
+}

@@ -838,3 +838,31 @@ fn today_is_asked_on_its_own_because_schedule_info_starts_tomorrow() {
     ));
     assert_eq!(kinds(&w.take_events()), ["slot_seen"]);
 }
+
+#[test]
+fn a_poll_that_waited_for_its_account_plans_the_next_from_when_it_left() {
+    // Interval 30 s ± 20 %; the poll waits 20 s in the account's queue before leaving.
+    let mut w = watcher(LI_NA, "notify");
+    let (a, now) = until_send(&mut w, t0());
+    let Action::Send { paced, .. } = a else {
+        panic!()
+    };
+    assert!(paced, "a poll waits its account's turn");
+    let left = now + 20_000;
+    w.departed(true, left);
+    let mut a = w.feed(&fx("schedule_full.json"), left + 100);
+    let mut at = left + 100;
+    while let Action::Send { paced, .. } = a {
+        at += 100;
+        w.departed(paced, at);
+        a = w.feed(&fx("schedule_full.json"), at + 50);
+    }
+    let Action::Wait { at_ms } = a else {
+        panic!("{a:?}")
+    };
+    assert!(
+        at_ms >= left + 24_000,
+        "the next poll at least 24 s after the request left, not after it was handed out: {} s",
+        (at_ms - left) / 1000
+    );
+}

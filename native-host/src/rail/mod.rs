@@ -198,6 +198,7 @@ impl Service {
             });
             s.jar.apply(req)
         };
+        self.pacers.departed(account);
         let resp = webhook::execute(&req, REQUEST_TIMEOUT)?;
         if resp.headers_all("set-cookie").next().is_some() {
             let mut sessions = self

@@ -87,6 +87,7 @@ impl Service {
     ) -> Result<HttpResponse, ErrorBody> {
         let key = format!("{}:{account}", platform.id());
         self.pacers.pace(&key, &|| false);
+        self.pacers.departed(&key);
         let sent = match platform {
             Platform::Pati => self.pati_send(account, req.clone()),
             _ => self.execute(&req),
@@ -101,6 +102,7 @@ impl Service {
             let stale = self.pati_token(account).map(|t| t.at).unwrap_or(0);
             self.pati_login(account, stale)?;
             self.pacers.pace(&key, &|| false);
+            self.pacers.departed(&key);
             return self.pati_send(account, req).map_err(|e| {
                 site_failed(format!("{} did not answer: {e}", platform.display_name()))
             });

@@ -366,6 +366,7 @@ struct Backend91160 {
 
 impl Backend for Backend91160 {
     fn send(&self, req: HttpRequest) -> Result<HttpResponse, String> {
+        self.svc.pacers.departed(&format!("91160:{}", self.account));
         self.svc.execute(&req)
     }
     fn pace(&self, stop: &dyn Fn() -> bool) {
@@ -413,6 +414,7 @@ impl Backend for BackendPati {
         if let (Some(t), Ok(mut s)) = (self.svc.pati_token(&self.phone), self.sent_with.lock()) {
             *s = t.at;
         }
+        self.svc.pacers.departed(&format!("pati:{}", self.phone));
         self.svc.pati_send(&self.phone, req)
     }
     fn pace(&self, stop: &dyn Fn() -> bool) {

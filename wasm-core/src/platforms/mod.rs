@@ -47,6 +47,10 @@ pub enum Action {
 pub trait Driver: Send {
     /// The first action, and the one after each [`Action::Wait`].
     fn tick(&mut self, now_ms: i64) -> Action;
+    /// The request of the last [`Action::Send`] leaves now (after the runner waited for
+    /// the account's turn): the next poll is planned from this, not from when the request
+    /// was handed out, so waiting in the account's queue never shortens an interval.
+    fn departed(&mut self, paced: bool, now_ms: i64);
     /// The reply to the last [`Action::Send`].
     fn feed(&mut self, resp: &HttpResponse, now_ms: i64) -> Action;
     /// The last [`Action::Send`] got no reply (`error` in words).

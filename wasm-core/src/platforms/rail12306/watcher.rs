@@ -889,6 +889,13 @@ fn add_deadline(data: &mut Value, pay_by_ms: i64) {
 }
 
 impl crate::platforms::Driver for Watcher {
+    fn departed(&mut self, paced: bool, now_ms: i64) {
+        self.sent_ms = now_ms;
+        if paced {
+            self.poll_sent_ms = now_ms;
+        }
+    }
+
     fn tick(&mut self, now_ms: i64) -> Action {
         Watcher::tick(self, now_ms)
     }
