@@ -2,21 +2,26 @@
 //! watchdog so a hung host cannot hang a bench), reply checks and percentiles;
 //! [`yygh114`], the driver of the 114yygh watcher against the sandbox that the `yygh114`
 //! bench and `wasm-core/tests/watcher114.rs` both use; and [`rail12306`], the generated
-//! 12306 query reply of the `rail12306` bench.
+//! 12306 query reply of the `rail12306` bench; [`sites`], what the 91160 and pati_service
+//! benches (`sites`, `sites_run`) share; and the run-time helpers of the benches that
+//! start `haoyuan-host` processes ([`host_binary`], [`Scratch`], [`proc_stat`], the
+//! recording [`proxy`]).
 
 pub mod fontsets;
+pub mod proxy;
 pub mod rail12306;
+pub mod sites;
 pub mod yygh114;
 
 use haoyuan_core::protocol::{request_json, Request};
 use serde_json::{json, Value};
 use std::io::{self, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// A host that says nothing for this long is killed and the figure reported as failed.
 pub const STALL: Duration = Duration::from_secs(10);
@@ -235,8 +240,13 @@ pub fn ok_data(body: &[u8], what: &str) -> Result<Value, String> {
 /// Checks a `hello` reply carries this bench's protocol major.
 /// Nearest-rank percentile of sorted samples.
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    pct(sorted, p)
+}
+
+/// [`percentile`] of any sorted samples (the default value when there are none).
+pub fn pct<T: Copy + Default>(sorted: &[T], p: f64) -> T {
     if sorted.is_empty() {
-        return Duration::ZERO;
+        return T::default();
     }
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
@@ -253,4 +263,110 @@ pub fn machine_line() -> String {
             .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
             .unwrap_or_default()
     )
+}
+
+/// The wall clock in Unix ms.
+pub fn real_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// `PASS` or `MISS`.
+pub fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "PASS"
+    } else {
+        "MISS"
+    }
+}
+
+/// `$HAOYUAN_HOST_BIN`, else `haoyuan-host` in the folder of this executable.
+pub fn host_binary() -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os("HAOYUAN_HOST_BIN") {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(format!(
+                "HAOYUAN_HOST_BIN is {}, which is not a file",
+                p.display()
+            ))
+        };
+    }
+    let exe =
+        std::env::current_exe().map_err(|e| format!("cannot tell where this program is: {e}"))?;
+    let host = exe
+        .parent()
+        .ok_or("this program's path has no folder")?
+        .join(format!("haoyuan-host{}", std::env::consts::EXE_SUFFIX));
+    if host.is_file() {
+        Ok(host)
+    } else {
+        Err(format!(
+            "no host at {}; build it with `cargo build --release -p haoyuan-host` or set HAOYUAN_HOST_BIN",
+            host.display()
+        ))
+    }
+}
+
+/// A folder for one run's data (under the system's temporary folder), removed at the
+/// end.
+pub struct Scratch {
+    pub dir: PathBuf,
+}
+
+impl Scratch {
+    /// `$TMP/PREFIX-PID-NANOS`.
+    pub fn new(prefix: &str) -> Scratch {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        Scratch {
+            dir: std::env::temp_dir().join(format!("{prefix}-{}-{nanos}", std::process::id())),
+        }
+    }
+
+    /// The sub-folder `name`, created.
+    pub fn home(&self, name: &str) -> Result<PathBuf, String> {
+        let d = self.dir.join(name);
+        std::fs::create_dir_all(&d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+        Ok(d)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// From `/proc/PID/stat` (Linux): utime + stime (clock ticks), and the thread count.
+pub fn proc_stat(pid: u32) -> Option<(u64, u64)> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // rest starts at field 3 (state): utime is field 14, stime 15, num_threads 20.
+    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some((ticks, f.get(17)?.parse().ok()?))
+}
+
+/// A `kB` line of `/proc/PID/status` (`VmRSS:`, `VmHWM:`), in KiB.
+pub fn proc_status_kib(pid: u32, key: &str) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|r| r.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Clock ticks per second (`getconf CLK_TCK`, 100 when it cannot be asked).
+pub fn clock_ticks() -> u64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100)
 }

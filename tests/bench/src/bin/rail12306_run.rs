@@ -56,6 +56,10 @@
 //! `--rounds N` (figure 1, default 200), `--watches N`, `--accounts N`, `--seconds N`
 //! (figure 3: 100, 5, 80).
 
+use haoyuan_bench::proxy::{cookie_of, start_proxy, Hit};
+use haoyuan_bench::{
+    clock_ticks, host_binary, pct, proc_stat, proc_status_kib, real_ms, verdict, Scratch,
+};
 use haoyuan_core::clock::Estimate;
 use haoyuan_core::cookies::CookieJar;
 use haoyuan_core::date::Date;
@@ -71,10 +75,10 @@ use haoyuan_sandbox::{Options, Running};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 const HTTP_TIMEOUT: Duration = Duration::from_secs(20);
 const CHAIN_TARGET_MS: f64 = 50.0;
@@ -117,7 +121,7 @@ fn main() {
         Ok(rt) => rt,
         Err(e) => return println!("no tokio runtime: {e}"),
     };
-    let scratch = Scratch::new();
+    let scratch = Scratch::new("haoyuan-rail-run");
     if only.contains(&1) {
         println!("\n-- 1. query reply received → submitOrderRequest sent (in process, book mode, {rounds} bookings) --");
         if let Err(e) = chain_section(&rt, &scratch, rounds) {
@@ -140,62 +144,8 @@ fn main() {
 
 // ---- shared ---------------------------------------------------------------------------
 
-fn real_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-fn verdict(ok: bool) -> &'static str {
-    if ok {
-        "PASS"
-    } else {
-        "MISS"
-    }
-}
-
-/// Nearest-rank percentile of sorted samples.
-fn pct<T: Copy + Default>(sorted: &[T], p: f64) -> T {
-    if sorted.is_empty() {
-        return T::default();
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-/// A folder for this run's data, removed at the end.
-struct Scratch {
-    dir: PathBuf,
-}
-
-impl Scratch {
-    fn new() -> Scratch {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        Scratch {
-            dir: std::env::temp_dir()
-                .join(format!("haoyuan-rail-run-{}-{nanos}", std::process::id())),
-        }
-    }
-
-    fn home(&self, name: &str) -> Result<PathBuf, String> {
-        let d = self.dir.join(name);
-        std::fs::create_dir_all(&d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
-        Ok(d)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 /// Starts a simulator loaded with `scenario` (YAML) on `rt`.
@@ -867,148 +817,6 @@ fn sale_section(rt: &tokio::runtime::Runtime) -> Result<(), String> {
 
 // ---- 3. many watches on one host --------------------------------------------------------
 
-/// One request through the recording proxy.
-#[derive(Clone, Debug)]
-struct Hit {
-    at: i64,
-    path: String,
-    query: String,
-    session: Option<String>,
-    status: u16,
-}
-
-struct Proxy {
-    upstream: String,
-    client: reqwest::Client,
-    hits: Mutex<Vec<Hit>>,
-}
-
-fn cookie_of(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|p| p.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
-async fn forward(
-    axum::extract::State(p): axum::extract::State<Arc<Proxy>>,
-    req: axum::extract::Request,
-) -> axum::response::Response {
-    use axum::http::header;
-    let at = real_ms();
-    let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, 64 << 20)
-        .await
-        .unwrap_or_default();
-    let url = format!(
-        "{}{}",
-        p.upstream,
-        parts.uri.path_and_query().map_or("/", |x| x.as_str())
-    );
-    let mut rb = p.client.request(parts.method.clone(), url);
-    for (k, v) in &parts.headers {
-        if k == header::HOST
-            || k == header::CONTENT_LENGTH
-            || k == header::CONNECTION
-            || k == header::TRANSFER_ENCODING
-        {
-            continue;
-        }
-        rb = rb.header(k, v);
-    }
-    let mut hit = Hit {
-        at,
-        path: parts.uri.path().to_string(),
-        query: parts.uri.query().unwrap_or("").to_string(),
-        session: cookie_of(&parts.headers, "JSESSIONID"),
-        status: 502,
-    };
-    let out = match rb.body(bytes).send().await {
-        Ok(resp) => {
-            let status = resp.status();
-            let headers = resp.headers().clone();
-            let body = resp.bytes().await.unwrap_or_default();
-            hit.status = status.as_u16();
-            let mut out = axum::response::Response::builder().status(status);
-            for (k, v) in &headers {
-                if k == header::CONTENT_LENGTH
-                    || k == header::CONNECTION
-                    || k == header::TRANSFER_ENCODING
-                {
-                    continue;
-                }
-                out = out.header(k, v);
-            }
-            out.body(axum::body::Body::from(body))
-                .unwrap_or_else(|_| axum::response::Response::new(axum::body::Body::empty()))
-        }
-        Err(_) => {
-            let mut r = axum::response::Response::new(axum::body::Body::empty());
-            *r.status_mut() = axum::http::StatusCode::BAD_GATEWAY;
-            r
-        }
-    };
-    if let Ok(mut h) = p.hits.lock() {
-        h.push(hit);
-    }
-    out
-}
-
-async fn start_proxy(upstream: String) -> Result<(String, Arc<Proxy>), String> {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| e.to_string())?;
-    let proxy = Arc::new(Proxy {
-        upstream,
-        client,
-        hits: Mutex::new(Vec::new()),
-    });
-    let router = axum::Router::new()
-        .fallback(forward)
-        .with_state(proxy.clone());
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .map_err(|e| format!("proxy: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    Ok((format!("http://{addr}"), proxy))
-}
-
-fn host_binary() -> Result<PathBuf, String> {
-    if let Some(p) = std::env::var_os("HAOYUAN_HOST_BIN") {
-        let p = PathBuf::from(p);
-        return if p.is_file() {
-            Ok(p)
-        } else {
-            Err(format!(
-                "HAOYUAN_HOST_BIN is {}, which is not a file",
-                p.display()
-            ))
-        };
-    }
-    let exe =
-        std::env::current_exe().map_err(|e| format!("cannot tell where this program is: {e}"))?;
-    let host = exe
-        .parent()
-        .ok_or("this program's path has no folder")?
-        .join(format!("haoyuan-host{}", std::env::consts::EXE_SUFFIX));
-    if host.is_file() {
-        Ok(host)
-    } else {
-        Err(format!(
-            "no host at {}; build it with `cargo build --release -p haoyuan-host` or set HAOYUAN_HOST_BIN",
-            host.display()
-        ))
-    }
-}
-
 fn host_cmd(bin: &Path, home: &Path, base: &str) -> Command {
     let mut c = Command::new(bin);
     c.env("HAOYUAN_HOME", home).env("HAOYUAN_12306_BASE", base);
@@ -1068,33 +876,6 @@ const STATIONS: [&str; 24] = [
     "CDW", "CQW", "SYT", "CCT", "HBB", "FZS", "XMS", "NCG", "HFH", "KMM", "TYV",
 ];
 
-/// From `/proc/PID/stat`: utime + stime (clock ticks), threads.
-fn proc_stat(pid: u32) -> Option<(u64, u64)> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &s[s.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    // rest starts at field 3 (state): utime is field 14, stime 15, num_threads 20.
-    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-    Some((ticks, f.get(17)?.parse().ok()?))
-}
-
-/// A `kB` line of `/proc/PID/status`.
-fn proc_status_kib(pid: u32, key: &str) -> Option<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    s.lines()
-        .find_map(|l| l.strip_prefix(key))
-        .and_then(|r| r.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
-fn clock_ticks() -> u64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-        .unwrap_or(100)
-}
-
 fn field<'a>(query: &'a str, key: &str) -> &'a str {
     query
         .split('&')
@@ -1120,7 +901,8 @@ fn many_section(
         .enable_all()
         .build()
         .map_err(|e| format!("no tokio runtime: {e}"))?;
-    let (base, proxy) = prt.block_on(start_proxy(sb.url("12306")))?;
+    let (base, proxy) =
+        prt.block_on(start_proxy(sb.url("12306"), |h| cookie_of(h, "JSESSIONID")))?;
     let home = scratch.home("many")?;
     let today = beijing_date(sb.shared.clock.now_ms());
     for a in 1..=accounts {
