@@ -148,6 +148,9 @@ fn a_competitor_taking_the_slot_first_means_no_order_and_the_watch_goes_on() {
 fn throttling_backs_off_session_loss_pauses_and_bad_replies_are_survived() {
     runtime().expect("runtime").block_on(async {
         let mut d = drive(&scenario("")).await;
+        // 13:00 on the server: the 08:30 release is hours away whenever the test runs (at
+        // 07:43 the pace changed during the test, as the release came near).
+        d.set_server_time_of_day(13 * 3600);
         d.login().await.expect("login");
         let day = d.server_today().add_days(2);
         let end = d.server_today().add_days(4);
