@@ -660,28 +660,24 @@ impl ErrorBody {
 
     /// An `invalid_patient` error listing every field problem.
     pub fn invalid_patient(fields: Vec<FieldError>) -> ErrorBody {
-        let message = fields
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join("; ");
-        ErrorBody {
-            code: ErrorCode::InvalidPatient,
-            message: format!("the patient was not saved — {message}"),
-            fields,
-        }
+        ErrorBody::field_errors(ErrorCode::InvalidPatient, "patient", fields)
     }
 
     /// An `invalid_watch` error listing every field problem.
     pub fn invalid_watch(fields: Vec<FieldError>) -> ErrorBody {
+        ErrorBody::field_errors(ErrorCode::InvalidWatch, "watch", fields)
+    }
+
+    /// `code` with every field problem, in one sentence saying the `what` was not saved.
+    fn field_errors(code: ErrorCode, what: &str, fields: Vec<FieldError>) -> ErrorBody {
         let message = fields
             .iter()
             .map(|f| format!("{}: {}", f.field, f.message))
             .collect::<Vec<_>>()
             .join("; ");
         ErrorBody {
-            code: ErrorCode::InvalidWatch,
-            message: format!("the watch was not saved — {message}"),
+            code,
+            message: format!("the {what} was not saved — {message}"),
             fields,
         }
     }

@@ -283,6 +283,7 @@ mod flow {
     use haoyuan_core::platforms::rail12306::query::{parse_row, TrainRow};
     use haoyuan_core::platforms::rail12306::site::Site;
     use haoyuan_core::platforms::rail12306::watcher::{sale_time, Action, Tuning, Watcher};
+    use haoyuan_core::platforms::Driver;
     use haoyuan_core::watch::Watch;
     use serde_json::{json, Value};
 

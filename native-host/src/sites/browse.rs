@@ -89,7 +89,7 @@ impl Service {
         self.pacers.pace(&key, &|| false);
         self.pacers.departed(&key);
         let sent = match platform {
-            Platform::Pati => self.pati_send(account, req.clone()),
+            Platform::Pati => self.pati_send(account, req.clone()).map(|(r, _)| r),
             _ => self.execute(&req),
         };
         let resp = sent
@@ -103,7 +103,7 @@ impl Service {
             self.pati_login(account, stale)?;
             self.pacers.pace(&key, &|| false);
             self.pacers.departed(&key);
-            return self.pati_send(account, req).map_err(|e| {
+            return self.pati_send(account, req).map(|(r, _)| r).map_err(|e| {
                 site_failed(format!("{} did not answer: {e}", platform.display_name()))
             });
         }

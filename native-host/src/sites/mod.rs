@@ -178,21 +178,19 @@ impl Service {
     }
 
     /// Sends a pati request with the account's `token` header (signing in first when
-    /// there is no token yet).
-    pub fn pati_send(&self, phone: &str, req: HttpRequest) -> Result<HttpResponse, String> {
-        let token = match self.pati_token(phone) {
-            Some(t) => t.token,
-            None => match self.pati_login(phone, 0) {
-                Ok(t) => t,
-                Err(e) => return Err(e.message),
-            },
+    /// there is no token yet). Returns the reply and when its token was obtained.
+    pub fn pati_send(&self, phone: &str, req: HttpRequest) -> Result<(HttpResponse, i64), String> {
+        let t = match self.pati_token(phone) {
+            Some(t) => t,
+            None => self.pati_login(phone, 0).map_err(|e| e.message)?,
         };
-        self.execute(&req.header("token", token))
+        let resp = self.execute(&req.header("token", t.token))?;
+        Ok((resp, t.at))
     }
 
     /// Signs the pati account in with its stored password, unless another watch did so
     /// after `stale_at` (then its token is used). Returns the token.
-    pub fn pati_login(&self, phone: &str, stale_at: i64) -> Result<String, ErrorBody> {
+    fn pati_login(&self, phone: &str, stale_at: i64) -> Result<Token, ErrorBody> {
         let lock = {
             let mut m = self
                 .logins
@@ -205,7 +203,7 @@ impl Service {
             .map_err(|_| ErrorBody::new(ErrorCode::Internal, "lock poisoned"))?;
         if let Some(t) = self.pati_token(phone) {
             if t.at > stale_at {
-                return Ok(t.token);
+                return Ok(t);
             }
         }
         let acc = self.account(Platform::Pati, phone)?;
@@ -227,21 +225,18 @@ impl Service {
         })?;
         match pati::site::read_login(&resp) {
             Ok(login) => {
-                let at = now_ms();
+                let t = Token {
+                    token: login.token,
+                    at: now_ms(),
+                };
                 let _ = self
                     .store
-                    .with(|s| s.site_token_set("pati", phone, &login.token, at));
+                    .with(|s| s.site_token_set("pati", phone, &t.token, t.at));
                 if let Ok(mut m) = self.tokens.lock() {
-                    m.insert(
-                        phone.to_string(),
-                        Token {
-                            token: login.token.clone(),
-                            at,
-                        },
-                    );
+                    m.insert(phone.to_string(), t.clone());
                 }
                 logging::info("pati sign-in renewed");
-                Ok(login.token)
+                Ok(t)
             }
             Err(e) => Err(ErrorBody::new(
                 if matches!(
@@ -411,11 +406,12 @@ struct BackendPati {
 
 impl Backend for BackendPati {
     fn send(&self, req: HttpRequest) -> Result<HttpResponse, String> {
-        if let (Some(t), Ok(mut s)) = (self.svc.pati_token(&self.phone), self.sent_with.lock()) {
-            *s = t.at;
-        }
         self.svc.pacers.departed(&format!("pati:{}", self.phone));
-        self.svc.pati_send(&self.phone, req)
+        let (resp, token_at) = self.svc.pati_send(&self.phone, req)?;
+        if let Ok(mut s) = self.sent_with.lock() {
+            *s = token_at;
+        }
+        Ok(resp)
     }
     fn pace(&self, stop: &dyn Fn() -> bool) {
         self.svc.pacers.pace(&format!("pati:{}", self.phone), stop);

@@ -67,6 +67,7 @@ use haoyuan_core::http::{HttpRequest, HttpResponse};
 use haoyuan_core::platforms::rail12306::login::{Login, LoginStep};
 use haoyuan_core::platforms::rail12306::site::Site;
 use haoyuan_core::platforms::rail12306::watcher::{Action, Tuning, Watcher};
+use haoyuan_core::platforms::Driver;
 use haoyuan_core::protocol::CaptchaAnswer;
 use haoyuan_core::watch::Watch;
 use haoyuan_host::rail::Service;

@@ -34,7 +34,7 @@ use crate::clock::ServerClock;
 use crate::date::Date;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::patient::{mask_id, mask_name, Patient};
-use crate::platforms::{Action, Event, Journal};
+use crate::platforms::{Action, Driver, Event, Journal};
 use crate::protocol::{BookingIntent, BookingState, CaptchaAnswer};
 use crate::schedule::{Outcome, Planner, Reason, ReleaseRule, StopReason, BEIJING_OFFSET_MIN};
 use crate::watch::{minutes_of_hhmm, Mode, Period, Platform, Target, Watch};
@@ -231,11 +231,6 @@ impl Watcher {
         &self.clock
     }
 
-    /// Events to record, oldest first.
-    pub fn take_events(&mut self) -> Vec<Event> {
-        self.journal.take()
-    }
-
     fn unit(&mut self) -> f64 {
         (crate::platforms::rail12306::xorshift(&mut self.rng) % 1_000_000) as f64 / 1e6
     }
@@ -315,42 +310,6 @@ impl Watcher {
             _ => None,
         };
         self.planner.set_release(rule);
-    }
-
-    /// Plans or starts the next step.
-    pub fn tick(&mut self, now_ms: i64) -> Action {
-        match &self.phase {
-            Phase::Stopped(m) => return Action::Stopped { message: m.clone() },
-            Phase::LoggedOut(m) => return Action::NeedLogin { message: m.clone() },
-            Phase::Reconcile(data) => {
-                let data = data.clone();
-                let message = "an order was being sent when Haoyuan stopped, and its reply never came; it may or may not have been made. The 91160 open platform has no order list to check it against, so the watch will not order again — check your 91160 orders".to_string();
-                self.end_intent("outcome_unknown", "unknown", message.clone(), data);
-                return self.stop(message);
-            }
-            // Waiting for a reply or for the host: nothing new to do.
-            Phase::Polling(_) | Phase::Resources(_) | Phase::Intent(_) | Phase::Ordering(_) => {
-                return Action::Wait {
-                    at_ms: now_ms + 1_000,
-                }
-            }
-            Phase::Idle => {}
-        }
-        self.update_release(now_ms);
-        let unit = self.unit();
-        let plan = self.planner.next(now_ms, &self.clock, unit);
-        match plan.reason {
-            Reason::Stop { why } => {
-                let m = match why {
-                    StopReason::WindowEnded => "the watch's last day has passed; stopped watching",
-                    StopReason::Done => "this watch has finished",
-                };
-                self.event("stopped", m, Value::Null);
-                self.stop(m.into())
-            }
-            _ if plan.at_ms > now_ms => Action::Wait { at_ms: plan.at_ms },
-            _ => self.start_poll(now_ms),
-        }
     }
 
     fn start_poll(&mut self, now_ms: i64) -> Action {
@@ -451,21 +410,6 @@ impl Watcher {
         self.close_poll();
         self.phase = Phase::Idle;
         self.tick(now_ms)
-    }
-
-    /// A reply to the request last handed out.
-    pub fn feed(&mut self, resp: &HttpResponse, now_ms: i64) -> Action {
-        let _ = self.clock.observe_response(self.sent_ms, now_ms, resp);
-        match std::mem::replace(&mut self.phase, Phase::Idle) {
-            Phase::Polling(req) => self.feed_poll(req, resp, now_ms),
-            Phase::Resources(sched) => self.feed_resources(*sched, resp, now_ms),
-            Phase::Ordering(pick) => self.feed_order(*pick, resp, now_ms),
-            other => {
-                // A reply nobody waits for: ignore it.
-                self.phase = other;
-                self.tick(now_ms)
-            }
-        }
     }
 
     fn feed_poll(&mut self, req: Req, resp: &HttpResponse, now_ms: i64) -> Action {
@@ -758,55 +702,6 @@ impl Watcher {
         d
     }
 
-    /// The host recorded the intent (`intent_id`): the order goes.
-    pub fn intent_recorded(&mut self, intent_id: &str, now_ms: i64) -> Action {
-        match std::mem::replace(&mut self.phase, Phase::Idle) {
-            Phase::Intent(pick) => {
-                let Some(patient) = self.patient.as_ref() else {
-                    return self.stop("no patient to book for".into());
-                };
-                self.journal.intent_id = Some(intent_id.to_string());
-                let doctor = if pick.sched.doctor_id.is_empty() {
-                    self.doctor_id.clone()
-                } else {
-                    pick.sched.doctor_id.clone()
-                };
-                let body = order_body(
-                    &self.token,
-                    &self.unit_id,
-                    &self.dep_id,
-                    &doctor,
-                    &pick.res.resource_id,
-                    patient,
-                );
-                let request = self.site.order(&body);
-                self.phase = Phase::Ordering(pick);
-                self.send(now_ms, request, "order", false)
-            }
-            other => {
-                self.phase = other;
-                self.tick(now_ms)
-            }
-        }
-    }
-
-    /// The host refused the intent: nothing is ordered.
-    pub fn intent_refused(&mut self, message: &str, now_ms: i64) -> Action {
-        match std::mem::replace(&mut self.phase, Phase::Idle) {
-            Phase::Intent(_) => {
-                let m = format!(
-                    "the booking could not be recorded ({message}), so nothing was ordered; the watch stopped"
-                );
-                self.event("error", m.clone(), Value::Null);
-                self.stop(m)
-            }
-            other => {
-                self.phase = other;
-                self.tick(now_ms)
-            }
-        }
-    }
-
     fn booked_data(&self, pick: &Pick, ok: &super::site::OrderOk) -> Value {
         let mut d = pick.data.clone();
         d["orderId"] = json!(ok.order_id);
@@ -917,9 +812,69 @@ impl Watcher {
             }
         }
     }
+}
+
+impl Driver for Watcher {
+    fn departed(&mut self, paced: bool, now_ms: i64) {
+        self.sent_ms = now_ms;
+        if paced {
+            self.poll_sent_ms = now_ms;
+        }
+    }
+
+    /// Plans or starts the next step.
+    fn tick(&mut self, now_ms: i64) -> Action {
+        match &self.phase {
+            Phase::Stopped(m) => return Action::Stopped { message: m.clone() },
+            Phase::LoggedOut(m) => return Action::NeedLogin { message: m.clone() },
+            Phase::Reconcile(data) => {
+                let data = data.clone();
+                let message = "an order was being sent when Haoyuan stopped, and its reply never came; it may or may not have been made. The 91160 open platform has no order list to check it against, so the watch will not order again — check your 91160 orders".to_string();
+                self.end_intent("outcome_unknown", "unknown", message.clone(), data);
+                return self.stop(message);
+            }
+            // Waiting for a reply or for the host: nothing new to do.
+            Phase::Polling(_) | Phase::Resources(_) | Phase::Intent(_) | Phase::Ordering(_) => {
+                return Action::Wait {
+                    at_ms: now_ms + 1_000,
+                }
+            }
+            Phase::Idle => {}
+        }
+        self.update_release(now_ms);
+        let unit = self.unit();
+        let plan = self.planner.next(now_ms, &self.clock, unit);
+        match plan.reason {
+            Reason::Stop { why } => {
+                let m = match why {
+                    StopReason::WindowEnded => "the watch's last day has passed; stopped watching",
+                    StopReason::Done => "this watch has finished",
+                };
+                self.event("stopped", m, Value::Null);
+                self.stop(m.into())
+            }
+            _ if plan.at_ms > now_ms => Action::Wait { at_ms: plan.at_ms },
+            _ => self.start_poll(now_ms),
+        }
+    }
+
+    /// A reply to the request last handed out.
+    fn feed(&mut self, resp: &HttpResponse, now_ms: i64) -> Action {
+        let _ = self.clock.observe_response(self.sent_ms, now_ms, resp);
+        match std::mem::replace(&mut self.phase, Phase::Idle) {
+            Phase::Polling(req) => self.feed_poll(req, resp, now_ms),
+            Phase::Resources(sched) => self.feed_resources(*sched, resp, now_ms),
+            Phase::Ordering(pick) => self.feed_order(*pick, resp, now_ms),
+            other => {
+                // A reply nobody waits for: ignore it.
+                self.phase = other;
+                self.tick(now_ms)
+            }
+        }
+    }
 
     /// No reply to the request last handed out.
-    pub fn no_response(&mut self, error: &str, now_ms: i64) -> Action {
+    fn no_response(&mut self, error: &str, now_ms: i64) -> Action {
         match std::mem::replace(&mut self.phase, Phase::Idle) {
             Phase::Ordering(pick) => self.unknown(&pick, &format!("no reply came ({error})")),
             Phase::Polling(_) => {
@@ -942,8 +897,63 @@ impl Watcher {
         }
     }
 
+    /// The host recorded the intent (`intent_id`): the order goes.
+    fn intent_recorded(&mut self, intent_id: &str, now_ms: i64) -> Action {
+        match std::mem::replace(&mut self.phase, Phase::Idle) {
+            Phase::Intent(pick) => {
+                let Some(patient) = self.patient.as_ref() else {
+                    return self.stop("no patient to book for".into());
+                };
+                self.journal.intent_id = Some(intent_id.to_string());
+                let doctor = if pick.sched.doctor_id.is_empty() {
+                    self.doctor_id.clone()
+                } else {
+                    pick.sched.doctor_id.clone()
+                };
+                let body = order_body(
+                    &self.token,
+                    &self.unit_id,
+                    &self.dep_id,
+                    &doctor,
+                    &pick.res.resource_id,
+                    patient,
+                );
+                let request = self.site.order(&body);
+                self.phase = Phase::Ordering(pick);
+                self.send(now_ms, request, "order", false)
+            }
+            other => {
+                self.phase = other;
+                self.tick(now_ms)
+            }
+        }
+    }
+
+    /// The host refused the intent: nothing is ordered.
+    fn intent_refused(&mut self, message: &str, now_ms: i64) -> Action {
+        match std::mem::replace(&mut self.phase, Phase::Idle) {
+            Phase::Intent(_) => {
+                let m = format!(
+                    "the booking could not be recorded ({message}), so nothing was ordered; the watch stopped"
+                );
+                self.event("error", m.clone(), Value::Null);
+                self.stop(m)
+            }
+            other => {
+                self.phase = other;
+                self.tick(now_ms)
+            }
+        }
+    }
+    fn answer(&mut self, _answer: &CaptchaAnswer, now_ms: i64) -> Action {
+        Watcher::tick(self, now_ms)
+    }
+    fn no_answer(&mut self, now_ms: i64) -> Action {
+        Watcher::tick(self, now_ms)
+    }
+
     /// A new appToken (or `None`: try the same one again) after [`Action::NeedLogin`].
-    pub fn resume(&mut self, credential: Option<&str>, now_ms: i64) -> Action {
+    fn resume(&mut self, credential: Option<&str>, now_ms: i64) -> Action {
         if let Some(t) = credential.map(str::trim).filter(|t| !t.is_empty()) {
             self.token = t.to_string();
         }
@@ -958,42 +968,10 @@ impl Watcher {
         }
         self.tick(now_ms)
     }
-}
 
-impl crate::platforms::Driver for Watcher {
-    fn departed(&mut self, paced: bool, now_ms: i64) {
-        self.sent_ms = now_ms;
-        if paced {
-            self.poll_sent_ms = now_ms;
-        }
-    }
-
-    fn tick(&mut self, now_ms: i64) -> Action {
-        Watcher::tick(self, now_ms)
-    }
-    fn feed(&mut self, resp: &HttpResponse, now_ms: i64) -> Action {
-        Watcher::feed(self, resp, now_ms)
-    }
-    fn no_response(&mut self, error: &str, now_ms: i64) -> Action {
-        Watcher::no_response(self, error, now_ms)
-    }
-    fn intent_recorded(&mut self, intent_id: &str, now_ms: i64) -> Action {
-        Watcher::intent_recorded(self, intent_id, now_ms)
-    }
-    fn intent_refused(&mut self, message: &str, now_ms: i64) -> Action {
-        Watcher::intent_refused(self, message, now_ms)
-    }
-    fn answer(&mut self, _answer: &CaptchaAnswer, now_ms: i64) -> Action {
-        Watcher::tick(self, now_ms)
-    }
-    fn no_answer(&mut self, now_ms: i64) -> Action {
-        Watcher::tick(self, now_ms)
-    }
-    fn resume(&mut self, credential: Option<&str>, now_ms: i64) -> Action {
-        Watcher::resume(self, credential, now_ms)
-    }
+    /// Events to record, oldest first.
     fn take_events(&mut self) -> Vec<Event> {
-        Watcher::take_events(self)
+        self.journal.take()
     }
 }
 

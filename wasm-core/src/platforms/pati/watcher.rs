@@ -32,7 +32,7 @@ use crate::clock::ServerClock;
 use crate::date::Date;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::patient::mask_name;
-use crate::platforms::{Action, Event, Journal};
+use crate::platforms::{Action, Driver, Event, Journal};
 use crate::protocol::{BookingIntent, BookingState};
 use crate::schedule::{Outcome, Planner, Reason, StopReason};
 use crate::watch::{Mode, Period, Platform, Target, Watch};
@@ -235,11 +235,6 @@ impl Watcher {
         &self.clock
     }
 
-    /// Events to record, oldest first.
-    pub fn take_events(&mut self) -> Vec<Event> {
-        self.journal.take()
-    }
-
     fn unit(&mut self) -> f64 {
         (crate::platforms::rail12306::xorshift(&mut self.rng) % 1_000_000) as f64 / 1e6
     }
@@ -343,55 +338,6 @@ impl Watcher {
             request,
             purpose,
             paced,
-        }
-    }
-
-    /// Plans or starts the next step.
-    pub fn tick(&mut self, now_ms: i64) -> Action {
-        match &self.phase {
-            Phase::Stopped(m) => return Action::Stopped { message: m.clone() },
-            Phase::LoggedOut(_) => {
-                return Action::NeedLogin {
-                    message: "the hospital's sign-in has expired; sign in again".into(),
-                }
-            }
-            Phase::Reconcile => return self.send(Step::Books, now_ms),
-            Phase::Sent(step) if *step != Step::Info && !matches!(step, Step::Day(_)) => {
-                // A booking step awaits its reply; asked again, send it again only if it
-                // is safe (everything but the submit).
-                let step = step.clone();
-                if step == Step::Submit {
-                    self.phase = Phase::Reconcile;
-                    return Action::Wait {
-                        at_ms: now_ms + RECONCILE_WAIT_MS,
-                    };
-                }
-                return self.send(step, now_ms);
-            }
-            Phase::AwaitIntent => {
-                // The intent was handed out and never answered: nothing was submitted.
-                return Action::RecordIntent {
-                    data: self.intent_data(),
-                };
-            }
-            Phase::Sent(_) | Phase::Idle => {}
-        }
-        let unit = self.unit();
-        let plan = self.planner.next(now_ms, &self.clock, unit);
-        match plan.reason {
-            Reason::Stop { why } => {
-                let m = match why {
-                    StopReason::WindowEnded => "the watch's last day has passed; stopped watching",
-                    StopReason::Done => "this watch has finished",
-                };
-                self.event("window_over", m, Value::Null);
-                self.stop(m.into())
-            }
-            _ if plan.at_ms > now_ms => {
-                self.phase = Phase::Idle;
-                Action::Wait { at_ms: plan.at_ms }
-            }
-            _ => self.start_poll(now_ms),
         }
     }
 
@@ -985,9 +931,89 @@ impl Watcher {
             ),
         }
     }
+}
+
+/// The pick recorded in an intent's data (a restart reconciles with it).
+fn pick_of_intent(data: &Value) -> Pick {
+    let s = |k: &str| {
+        data.get(k)
+            .and_then(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    };
+    Pick {
+        date: Date::parse(&s("date")).unwrap_or(Date::from_days(0)),
+        half: Half::parse(&s("period")),
+        schedule_id: s("schedule_id"),
+        fee: data.get("fee").and_then(Value::as_f64),
+        serial_no: s("serial_no").parse().ok(),
+        time: s("time"),
+        appo_time: s("appo_time"),
+    }
+}
+
+impl Driver for Watcher {
+    fn departed(&mut self, paced: bool, now_ms: i64) {
+        self.sent_ms = now_ms;
+        if paced {
+            self.poll_sent_ms = now_ms;
+        }
+    }
+
+    /// Plans or starts the next step.
+    fn tick(&mut self, now_ms: i64) -> Action {
+        match &self.phase {
+            Phase::Stopped(m) => return Action::Stopped { message: m.clone() },
+            Phase::LoggedOut(_) => {
+                return Action::NeedLogin {
+                    message: "the hospital's sign-in has expired; sign in again".into(),
+                }
+            }
+            Phase::Reconcile => return self.send(Step::Books, now_ms),
+            Phase::Sent(step) if *step != Step::Info && !matches!(step, Step::Day(_)) => {
+                // A booking step awaits its reply; asked again, send it again only if it
+                // is safe (everything but the submit).
+                let step = step.clone();
+                if step == Step::Submit {
+                    self.phase = Phase::Reconcile;
+                    return Action::Wait {
+                        at_ms: now_ms + RECONCILE_WAIT_MS,
+                    };
+                }
+                return self.send(step, now_ms);
+            }
+            Phase::AwaitIntent => {
+                // The intent was handed out and never answered: nothing was submitted.
+                return Action::RecordIntent {
+                    data: self.intent_data(),
+                };
+            }
+            Phase::Sent(_) | Phase::Idle => {}
+        }
+        let unit = self.unit();
+        let plan = self.planner.next(now_ms, &self.clock, unit);
+        match plan.reason {
+            Reason::Stop { why } => {
+                let m = match why {
+                    StopReason::WindowEnded => "the watch's last day has passed; stopped watching",
+                    StopReason::Done => "this watch has finished",
+                };
+                self.event("window_over", m, Value::Null);
+                self.stop(m.into())
+            }
+            _ if plan.at_ms > now_ms => {
+                self.phase = Phase::Idle;
+                Action::Wait { at_ms: plan.at_ms }
+            }
+            _ => self.start_poll(now_ms),
+        }
+    }
 
     /// A response to the request last handed out.
-    pub fn feed(&mut self, resp: &HttpResponse, now_ms: i64) -> Action {
+    fn feed(&mut self, resp: &HttpResponse, now_ms: i64) -> Action {
         let _ = self.clock.observe_response(self.sent_ms, now_ms, resp);
         let phase = std::mem::replace(&mut self.phase, Phase::Idle);
         let Phase::Sent(step) = phase else {
@@ -1007,7 +1033,7 @@ impl Watcher {
     }
 
     /// No response to the request last handed out.
-    pub fn no_response(&mut self, error: &str, now_ms: i64) -> Action {
+    fn no_response(&mut self, error: &str, now_ms: i64) -> Action {
         let phase = std::mem::replace(&mut self.phase, Phase::Idle);
         let Phase::Sent(step) = phase else {
             self.phase = phase;
@@ -1054,7 +1080,7 @@ impl Watcher {
     }
 
     /// The host recorded the intent: the submit goes.
-    pub fn intent_recorded(&mut self, intent_id: &str, now_ms: i64) -> Action {
+    fn intent_recorded(&mut self, intent_id: &str, now_ms: i64) -> Action {
         if !matches!(self.phase, Phase::AwaitIntent) {
             return self.tick(now_ms);
         }
@@ -1063,7 +1089,7 @@ impl Watcher {
     }
 
     /// The host refused the intent: nothing may be booked.
-    pub fn intent_refused(&mut self, message: &str, now_ms: i64) -> Action {
+    fn intent_refused(&mut self, message: &str, now_ms: i64) -> Action {
         if !matches!(self.phase, Phase::AwaitIntent) {
             return self.tick(now_ms);
         }
@@ -1077,10 +1103,13 @@ impl Watcher {
             "this watch cannot book ({message}); it will not book again"
         ))
     }
+    fn no_answer(&mut self, now_ms: i64) -> Action {
+        Watcher::tick(self, now_ms)
+    }
 
     /// The account signed in again (the host attaches the new token: `credential` is
     /// `None`): the step it was at goes again.
-    pub fn resume(&mut self, _credential: Option<&str>, now_ms: i64) -> Action {
+    fn resume(&mut self, _credential: Option<&str>, now_ms: i64) -> Action {
         match std::mem::replace(&mut self.phase, Phase::Idle) {
             Phase::LoggedOut(step) => self.send(step, now_ms),
             other => {
@@ -1089,60 +1118,9 @@ impl Watcher {
             }
         }
     }
-}
 
-/// The pick recorded in an intent's data (a restart reconciles with it).
-fn pick_of_intent(data: &Value) -> Pick {
-    let s = |k: &str| {
-        data.get(k)
-            .and_then(|v| match v {
-                Value::String(s) => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            })
-            .unwrap_or_default()
-    };
-    Pick {
-        date: Date::parse(&s("date")).unwrap_or(Date::from_days(0)),
-        half: Half::parse(&s("period")),
-        schedule_id: s("schedule_id"),
-        fee: data.get("fee").and_then(Value::as_f64),
-        serial_no: s("serial_no").parse().ok(),
-        time: s("time"),
-        appo_time: s("appo_time"),
-    }
-}
-
-impl crate::platforms::Driver for Watcher {
-    fn departed(&mut self, paced: bool, now_ms: i64) {
-        self.sent_ms = now_ms;
-        if paced {
-            self.poll_sent_ms = now_ms;
-        }
-    }
-
-    fn tick(&mut self, now_ms: i64) -> Action {
-        Watcher::tick(self, now_ms)
-    }
-    fn feed(&mut self, resp: &HttpResponse, now_ms: i64) -> Action {
-        Watcher::feed(self, resp, now_ms)
-    }
-    fn no_response(&mut self, error: &str, now_ms: i64) -> Action {
-        Watcher::no_response(self, error, now_ms)
-    }
-    fn intent_recorded(&mut self, intent_id: &str, now_ms: i64) -> Action {
-        Watcher::intent_recorded(self, intent_id, now_ms)
-    }
-    fn intent_refused(&mut self, message: &str, now_ms: i64) -> Action {
-        Watcher::intent_refused(self, message, now_ms)
-    }
-    fn no_answer(&mut self, now_ms: i64) -> Action {
-        Watcher::tick(self, now_ms)
-    }
-    fn resume(&mut self, credential: Option<&str>, now_ms: i64) -> Action {
-        Watcher::resume(self, credential, now_ms)
-    }
+    /// Events to record, oldest first.
     fn take_events(&mut self) -> Vec<Event> {
-        Watcher::take_events(self)
+        self.journal.take()
     }
 }

@@ -27,7 +27,7 @@ use super::site::{read_otn, Otn, Site};
 use crate::clock::ServerClock;
 use crate::date::Date;
 use crate::http::{HttpRequest, HttpResponse};
-use crate::platforms::{Event, Journal};
+use crate::platforms::{Driver, Event, Journal};
 use crate::protocol::{BookingIntent, BookingState, CaptchaAnswer};
 use crate::schedule::{Outcome, Planner, Reason, ReleaseRule, StopReason};
 use crate::watch::{minutes_of_hhmm, Mode, Platform, Target, Watch};
@@ -261,11 +261,6 @@ impl Watcher {
         &self.clock
     }
 
-    /// Events to record, oldest first.
-    pub fn take_events(&mut self) -> Vec<Event> {
-        self.journal.take()
-    }
-
     fn unit(&mut self) -> f64 {
         (super::xorshift(&mut self.rng) % 1_000_000) as f64 / 1e6
     }
@@ -340,40 +335,6 @@ impl Watcher {
             request,
             purpose,
             paced,
-        }
-    }
-
-    /// Plans or starts the next step.
-    pub fn tick(&mut self, now_ms: i64) -> Action {
-        match &self.phase {
-            Phase::Stopped(m) => {
-                return Action::Stopped { message: m.clone() };
-            }
-            Phase::LoggedOut => {
-                return Action::NeedLogin {
-                    message: "the 12306 session has ended; sign in again".into(),
-                }
-            }
-            Phase::Reconciling { .. } => {
-                let req = self.site.no_complete();
-                return self.send(now_ms, req, "query_my_order_no_complete", true);
-            }
-            Phase::Ordering(_) => return self.with_order(now_ms, |o| o.tick(now_ms)),
-            Phase::Polling(_) | Phase::Idle => {}
-        }
-        let unit = self.unit();
-        let plan = self.planner.next(now_ms, &self.clock, unit);
-        match plan.reason {
-            Reason::Stop { why } => {
-                let m = match why {
-                    StopReason::WindowEnded => "the watch's last day has passed; stopped watching",
-                    StopReason::Done => "this watch has finished",
-                };
-                self.event("stopped", m, Value::Null);
-                self.stop(m.into())
-            }
-            _ if plan.at_ms > now_ms => Action::Wait { at_ms: plan.at_ms },
-            _ => self.start_poll(now_ms),
         }
     }
 
@@ -533,50 +494,6 @@ impl Watcher {
         (out, sale)
     }
 
-    /// A response to the request last handed out; `sent_ms`/`now_ms` local times.
-    pub fn feed(&mut self, resp: &HttpResponse, now_ms: i64) -> Action {
-        let _ = self.clock.observe_response(self.sent_ms, now_ms, resp);
-        let phase = std::mem::replace(&mut self.phase, Phase::Idle);
-        match phase {
-            Phase::Polling(q) => self.feed_poll(q, resp, now_ms),
-            Phase::Ordering(mut order) => {
-                let (server, _) = self.clock.server_now(now_ms);
-                let step = order.feed(resp, server);
-                self.phase = Phase::Ordering(order);
-                self.order_step(now_ms, step)
-            }
-            Phase::Reconciling { train, date } => match reconcile(resp, &train, &date) {
-                Reconciled::Booked {
-                    order_id,
-                    message,
-                    pay_by_ms,
-                } => {
-                    let mut d = json!({"order_id": order_id, "train": train, "date": date});
-                    add_deadline(&mut d, pay_by_ms);
-                    self.end_intent("booked", "booked", message.clone(), d);
-                    self.stop(message)
-                }
-                Reconciled::Unknown { message } => {
-                    self.end_intent(
-                        "outcome_unknown",
-                        "unknown",
-                        message.clone(),
-                        json!({"train": train, "date": date}),
-                    );
-                    self.stop(message)
-                }
-                Reconciled::NotLoggedIn => {
-                    self.phase = Phase::Reconciling { train, date };
-                    self.logged_out(false)
-                }
-            },
-            other => {
-                self.phase = other;
-                self.tick(now_ms)
-            }
-        }
-    }
-
     fn logged_out(&mut self, during_order: bool) -> Action {
         let message = if during_order {
             "the 12306 session ended before the order was taken; no order was made — sign in again and the watch goes on"
@@ -726,69 +643,6 @@ impl Watcher {
         }
     }
 
-    /// No response to the request last handed out.
-    pub fn no_response(&mut self, error: &str, now_ms: i64) -> Action {
-        let phase = std::mem::replace(&mut self.phase, Phase::Idle);
-        match phase {
-            Phase::Ordering(mut order) => {
-                let step = order.no_response(error);
-                self.phase = Phase::Ordering(order);
-                self.order_step(now_ms, step)
-            }
-            Phase::Reconciling { train, date } => {
-                self.phase = Phase::Reconciling { train, date };
-                Action::Wait {
-                    at_ms: now_ms + 10_000,
-                }
-            }
-            Phase::Polling(_) => {
-                self.poll_outcome = Outcome::Failed;
-                self.report_once(
-                    "no-response",
-                    "site_unreachable",
-                    format!("12306 could not be reached ({error}); the watch keeps trying"),
-                );
-                self.queue.clear();
-                self.end_poll(now_ms)
-            }
-            other => {
-                self.phase = other;
-                self.tick(now_ms)
-            }
-        }
-    }
-
-    /// The host recorded the intent (`intent_id`): the order goes.
-    pub fn intent_recorded(&mut self, intent_id: &str, now_ms: i64) -> Action {
-        self.journal.intent_id = Some(intent_id.to_string());
-        self.with_order(now_ms, |o| o.intent_recorded())
-    }
-
-    /// The host refused the intent.
-    pub fn intent_refused(&mut self, message: &str, now_ms: i64) -> Action {
-        self.with_order(now_ms, |o| o.intent_refused(message))
-    }
-
-    /// The person's clicks on the order captcha.
-    pub fn answer(&mut self, answer: &CaptchaAnswer, now_ms: i64) -> Action {
-        self.with_order(now_ms, |o| o.answer(answer))
-    }
-
-    /// Nobody answered the order captcha in time.
-    pub fn no_answer(&mut self, now_ms: i64) -> Action {
-        self.with_order(now_ms, |o| o.no_answer())
-    }
-
-    /// The account signed in again.
-    pub fn resume(&mut self, now_ms: i64) -> Action {
-        if matches!(self.phase, Phase::LoggedOut) {
-            self.phase = Phase::Idle;
-            self.planner.on_response(self.poll_sent_ms, Outcome::Ok);
-            return self.start_poll(now_ms);
-        }
-        self.tick(now_ms)
-    }
-
     fn with_order(&mut self, now_ms: i64, f: impl FnOnce(&mut Order) -> OrderStep) -> Action {
         let phase = std::mem::replace(&mut self.phase, Phase::Idle);
         match phase {
@@ -888,7 +742,7 @@ fn add_deadline(data: &mut Value, pay_by_ms: i64) {
     }
 }
 
-impl crate::platforms::Driver for Watcher {
+impl Driver for Watcher {
     fn departed(&mut self, paced: bool, now_ms: i64) {
         self.sent_ms = now_ms;
         if paced {
@@ -896,32 +750,150 @@ impl crate::platforms::Driver for Watcher {
         }
     }
 
+    /// Plans or starts the next step.
     fn tick(&mut self, now_ms: i64) -> Action {
-        Watcher::tick(self, now_ms)
+        match &self.phase {
+            Phase::Stopped(m) => {
+                return Action::Stopped { message: m.clone() };
+            }
+            Phase::LoggedOut => {
+                return Action::NeedLogin {
+                    message: "the 12306 session has ended; sign in again".into(),
+                }
+            }
+            Phase::Reconciling { .. } => {
+                let req = self.site.no_complete();
+                return self.send(now_ms, req, "query_my_order_no_complete", true);
+            }
+            Phase::Ordering(_) => return self.with_order(now_ms, |o| o.tick(now_ms)),
+            Phase::Polling(_) | Phase::Idle => {}
+        }
+        let unit = self.unit();
+        let plan = self.planner.next(now_ms, &self.clock, unit);
+        match plan.reason {
+            Reason::Stop { why } => {
+                let m = match why {
+                    StopReason::WindowEnded => "the watch's last day has passed; stopped watching",
+                    StopReason::Done => "this watch has finished",
+                };
+                self.event("stopped", m, Value::Null);
+                self.stop(m.into())
+            }
+            _ if plan.at_ms > now_ms => Action::Wait { at_ms: plan.at_ms },
+            _ => self.start_poll(now_ms),
+        }
     }
+
+    /// A response to the request last handed out; `sent_ms`/`now_ms` local times.
     fn feed(&mut self, resp: &HttpResponse, now_ms: i64) -> Action {
-        Watcher::feed(self, resp, now_ms)
+        let _ = self.clock.observe_response(self.sent_ms, now_ms, resp);
+        let phase = std::mem::replace(&mut self.phase, Phase::Idle);
+        match phase {
+            Phase::Polling(q) => self.feed_poll(q, resp, now_ms),
+            Phase::Ordering(mut order) => {
+                let (server, _) = self.clock.server_now(now_ms);
+                let step = order.feed(resp, server);
+                self.phase = Phase::Ordering(order);
+                self.order_step(now_ms, step)
+            }
+            Phase::Reconciling { train, date } => match reconcile(resp, &train, &date) {
+                Reconciled::Booked {
+                    order_id,
+                    message,
+                    pay_by_ms,
+                } => {
+                    let mut d = json!({"order_id": order_id, "train": train, "date": date});
+                    add_deadline(&mut d, pay_by_ms);
+                    self.end_intent("booked", "booked", message.clone(), d);
+                    self.stop(message)
+                }
+                Reconciled::Unknown { message } => {
+                    self.end_intent(
+                        "outcome_unknown",
+                        "unknown",
+                        message.clone(),
+                        json!({"train": train, "date": date}),
+                    );
+                    self.stop(message)
+                }
+                Reconciled::NotLoggedIn => {
+                    self.phase = Phase::Reconciling { train, date };
+                    self.logged_out(false)
+                }
+            },
+            other => {
+                self.phase = other;
+                self.tick(now_ms)
+            }
+        }
     }
+
+    /// No response to the request last handed out.
     fn no_response(&mut self, error: &str, now_ms: i64) -> Action {
-        Watcher::no_response(self, error, now_ms)
+        let phase = std::mem::replace(&mut self.phase, Phase::Idle);
+        match phase {
+            Phase::Ordering(mut order) => {
+                let step = order.no_response(error);
+                self.phase = Phase::Ordering(order);
+                self.order_step(now_ms, step)
+            }
+            Phase::Reconciling { train, date } => {
+                self.phase = Phase::Reconciling { train, date };
+                Action::Wait {
+                    at_ms: now_ms + 10_000,
+                }
+            }
+            Phase::Polling(_) => {
+                self.poll_outcome = Outcome::Failed;
+                self.report_once(
+                    "no-response",
+                    "site_unreachable",
+                    format!("12306 could not be reached ({error}); the watch keeps trying"),
+                );
+                self.queue.clear();
+                self.end_poll(now_ms)
+            }
+            other => {
+                self.phase = other;
+                self.tick(now_ms)
+            }
+        }
     }
+
+    /// The host recorded the intent (`intent_id`): the order goes.
     fn intent_recorded(&mut self, intent_id: &str, now_ms: i64) -> Action {
-        Watcher::intent_recorded(self, intent_id, now_ms)
+        self.journal.intent_id = Some(intent_id.to_string());
+        self.with_order(now_ms, |o| o.intent_recorded())
     }
+
+    /// The host refused the intent.
     fn intent_refused(&mut self, message: &str, now_ms: i64) -> Action {
-        Watcher::intent_refused(self, message, now_ms)
+        self.with_order(now_ms, |o| o.intent_refused(message))
     }
+
+    /// The person's clicks on the order captcha.
     fn answer(&mut self, answer: &CaptchaAnswer, now_ms: i64) -> Action {
-        Watcher::answer(self, answer, now_ms)
+        self.with_order(now_ms, |o| o.answer(answer))
     }
+
+    /// Nobody answered the order captcha in time.
     fn no_answer(&mut self, now_ms: i64) -> Action {
-        Watcher::no_answer(self, now_ms)
+        self.with_order(now_ms, |o| o.no_answer())
     }
+
+    /// The account signed in again.
     fn resume(&mut self, _credential: Option<&str>, now_ms: i64) -> Action {
-        Watcher::resume(self, now_ms)
+        if matches!(self.phase, Phase::LoggedOut) {
+            self.phase = Phase::Idle;
+            self.planner.on_response(self.poll_sent_ms, Outcome::Ok);
+            return self.start_poll(now_ms);
+        }
+        self.tick(now_ms)
     }
+
+    /// Events to record, oldest first.
     fn take_events(&mut self) -> Vec<Event> {
-        Watcher::take_events(self)
+        self.journal.take()
     }
 }
 
