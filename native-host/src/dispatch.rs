@@ -70,6 +70,8 @@ pub struct Host {
     rail: std::sync::Arc<crate::rail::Service>,
     /// 91160 and pati: accounts, pickers, cancelling (shared with the watch runner).
     sites: std::sync::Arc<crate::sites::Service>,
+    /// 浙里办 sync (shared with this process's sync loop).
+    zlb: std::sync::Arc<crate::zlb::Service>,
 }
 
 /// A deliverer for hosts built without channels (tests of other parts).
@@ -117,6 +119,7 @@ impl Host {
             wake: None,
             rail: std::sync::Arc::new(crate::rail::Service::new(data_dir.to_path_buf())),
             sites: std::sync::Arc::new(crate::sites::Service::new(data_dir.to_path_buf())),
+            zlb: std::sync::Arc::new(crate::zlb::Service::new(data_dir.to_path_buf())),
         };
         let _ = host.store();
         host
@@ -146,6 +149,12 @@ impl Host {
     /// Uses `sites` (shared with a watch runner) for the 91160 and pati commands.
     pub fn with_sites(mut self, sites: std::sync::Arc<crate::sites::Service>) -> Host {
         self.sites = sites;
+        self
+    }
+
+    /// Uses `zlb` (shared with a sync loop) for the 浙里办 commands.
+    pub fn with_zlb(mut self, zlb: std::sync::Arc<crate::zlb::Service>) -> Host {
+        self.zlb = zlb;
         self
     }
 
@@ -758,6 +767,63 @@ impl Host {
                     Err(e) => Handled::from::<()>(Err(e), Vec::new()),
                 }
             }
+            Request::ZlbConfigPut {
+                base_url,
+                apikey,
+                secret,
+                aes_key,
+                interval_s,
+                notify,
+            } => {
+                let input = crate::zlb::ConfigInput {
+                    base_url,
+                    apikey,
+                    secret,
+                    aes_key,
+                    interval_s,
+                    notify,
+                };
+                Handled::from(self.zlb.config_put(&input), Vec::new())
+            }
+            Request::ZlbConfigGet {} => Handled::from(self.zlb.config_view(), Vec::new()),
+            Request::ZlbTest {} => Handled::from(
+                self.zlb
+                    .test()
+                    .map(|message| serde_json::json!({"ok": true, "message": message})),
+                Vec::new(),
+            ),
+            Request::ZlbSync {} => Handled::from(self.zlb.sync_now(), Vec::new()),
+            Request::ZlbList {
+                from,
+                to,
+                query,
+                include_cancelled,
+                limit,
+            } => {
+                let f = crate::zlb::ListFilter::new(from, to, query, include_cancelled);
+                Handled::from(self.zlb.list(&f, limit), Vec::new())
+            }
+            Request::ZlbArrive { serial, at } => {
+                Handled::from(self.zlb.arrive(&serial, at.as_deref()), Vec::new())
+            }
+            Request::ZlbRejects {} => Handled::from(self.zlb.rejects(), Vec::new()),
+            Request::ZlbRejectRelease { serial } => {
+                Handled::from(self.zlb.release_reject(&serial), Vec::new())
+            }
+            Request::ZlbExport {
+                from,
+                to,
+                query,
+                include_cancelled,
+            } => Handled::from(
+                self.zlb.export(&crate::zlb::ListFilter::new(
+                    from,
+                    to,
+                    query,
+                    include_cancelled,
+                )),
+                Vec::new(),
+            ),
             Request::BookingGet { watch_id } => {
                 let found = self
                     .store()

@@ -16,6 +16,8 @@
 //! - [`runtime`]: what the host-run platforms share (event sink, store connection,
 //!   pacing); [`runner`] drives their watches.
 //! - [`sites`]: 91160 and pati_service run by the host (accounts, pickers, cancel).
+//! - [`zlb`]: 浙里办 health-check reservation sync for a hospital's front desk (settings,
+//!   the sync loop, arrivals, the front-desk list and CSV).
 //! - [`paths`] and [`logging`]: where the data lives, and the log file beside it.
 
 pub mod channels;
@@ -35,6 +37,7 @@ pub mod settings;
 pub mod sites;
 pub mod store;
 pub mod webhook;
+pub mod zlb;
 
 /// The host's version (the workspace version, shared with the extension).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

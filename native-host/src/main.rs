@@ -10,11 +10,12 @@ const ABOUT: &str = "\
 haoyuan-host — the native part of the Haoyuan browser extension
 
   haoyuan-host                       serve the browser (native messaging on stdio)
-  haoyuan-host run                   run the 12306, 91160 and pati watches without a browser
+  haoyuan-host run                   run the 12306, 91160 and pati watches and the 浙里办 sync without a browser
   haoyuan-host login 12306 ACCOUNT   sign a 12306 account in from this terminal
   haoyuan-host watch add|list|pause|resume|rm ...   add and manage watches (below)
   haoyuan-host history [ID] ...      what happened to the watches, newest first (below)
   haoyuan-host patient|account|cancel|browse ...  the patient book, 91160/pati accounts and lists (below)
+  haoyuan-host zlb config|show|test|sync|list|arrive|rejects|export ...  浙里办 reservation sync (below)
   haoyuan-host install|uninstall|print-manifest ...  register with browsers (below)
   haoyuan-host --version
 
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         Some("watch" | "history" | "patient" | "account" | "cancel" | "browse") => {
             exit(cli::main(&args))
         }
+        Some("zlb") => exit(haoyuan_host::zlb::cli::main(&args[1..])),
         Some("run") => exit(rail::cli::cli_run(&args[1..])),
         Some("login") => exit(rail::cli::cli_login(&args[1..])),
         Some("--version" | "-V" | "version") => {
@@ -36,7 +38,12 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some("--help" | "-h" | "help") => {
-            println!("{ABOUT}\n\n{}\n\n{}", cli::USAGE, install::USAGE);
+            println!(
+                "{ABOUT}\n\n{}\n\n{}\n\n{}",
+                cli::USAGE,
+                haoyuan_host::zlb::cli::USAGE,
+                install::USAGE
+            );
             ExitCode::SUCCESS
         }
         Some(other) => {
@@ -100,10 +107,19 @@ fn run_server() -> ExitCode {
         Some(wake_tx.clone()),
         stop.clone(),
     );
+    // 浙里办 sync: its timed loop runs here too (one process per data directory).
+    let zlb = std::sync::Arc::new(haoyuan_host::zlb::Service::new(dir.clone()));
+    {
+        let out = out.clone();
+        zlb.set_sink(Box::new(move |e| out.push(e)));
+    }
+    zlb.set_wake(wake_tx.clone());
+    haoyuan_host::zlb::start(zlb.clone(), stop.clone());
     let mut host = Host::open(&dir)
         .with_channels(Box::<haoyuan_host::channels::Deliverer>::default(), wake_tx)
         .with_rail(rail)
-        .with_sites(sites);
+        .with_sites(sites)
+        .with_zlb(zlb);
     let stdin = std::io::stdin().lock();
     match serve::serve(stdin, out, &mut |req| host.handle(req)) {
         Ok(end) => {

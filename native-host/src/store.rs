@@ -117,6 +117,66 @@ const MIGRATIONS: &[&str] = &[
         updated_at INTEGER NOT NULL,
         PRIMARY KEY (platform, account)
     );",
+    // v6: 浙里办 health-check reservation sync (see `crate::zlb`). `zlb_config` is one
+    // row: the platform's address, the apikey, secret and AES key it issued, and the
+    // cached token — secrets that never leave this file. `zlb_reservations` holds each
+    // reservation's latest version keyed by `serialNumber` (`record` is its JSON, also
+    // what a repeat delivery is compared with); `zlb_history` every version and
+    // arrival (`notified` = 0 until told through the outbox); `zlb_rejects` the
+    // deliveries that failed the checks, once per distinct content (`released_at`: a
+    // person had it acknowledged anyway).
+    "CREATE TABLE zlb_config (
+        id               INTEGER PRIMARY KEY CHECK (id = 1),
+        base_url         TEXT NOT NULL,
+        apikey           TEXT NOT NULL DEFAULT '',
+        secret           TEXT NOT NULL DEFAULT '',
+        aes_key          TEXT NOT NULL DEFAULT '',
+        interval_s       INTEGER NOT NULL DEFAULT 300,
+        notify           TEXT NOT NULL DEFAULT 'each',
+        token            TEXT NOT NULL DEFAULT '',
+        token_expires_at INTEGER NOT NULL DEFAULT 0,
+        last_sync_at     INTEGER,
+        last_error       TEXT,
+        last_error_at    INTEGER,
+        updated_at       INTEGER NOT NULL
+    );
+    CREATE TABLE zlb_reservations (
+        serial        TEXT PRIMARY KEY,
+        record        TEXT NOT NULL,
+        status        INTEGER NOT NULL,
+        check_date    TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        first_seen_at INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL,
+        arrived_at    TEXT,
+        arrival_state TEXT CHECK (arrival_state IN ('pending', 'sent', 'refused')),
+        arrival_error TEXT
+    );
+    CREATE INDEX zlb_reservations_by_date ON zlb_reservations (check_date, name);
+    CREATE INDEX zlb_reservations_arrivals ON zlb_reservations (arrival_state)
+        WHERE arrival_state = 'pending';
+    CREATE TABLE zlb_history (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        serial     TEXT NOT NULL,
+        at         INTEGER NOT NULL,
+        kind       TEXT NOT NULL,
+        message    TEXT NOT NULL,
+        request_id TEXT,
+        record     TEXT,
+        notified   INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX zlb_history_by_serial ON zlb_history (serial, seq);
+    CREATE INDEX zlb_history_unnotified ON zlb_history (seq) WHERE notified = 0;
+    CREATE TABLE zlb_rejects (
+        raw           TEXT PRIMARY KEY,
+        serial        TEXT,
+        request_id    TEXT,
+        reason        TEXT NOT NULL,
+        first_seen_at INTEGER NOT NULL,
+        last_seen_at  INTEGER NOT NULL,
+        times         INTEGER NOT NULL DEFAULT 1,
+        released_at   INTEGER
+    );",
 ];
 
 /// A 91160 / pati account as stored. Its `Debug` never shows the secret or token.
@@ -315,6 +375,28 @@ impl Store {
             conn,
             path: path.to_path_buf(),
         })
+    }
+
+    /// Begins an `IMMEDIATE` transaction (the write lock taken at once, so a busy
+    /// database fails here rather than halfway through).
+    pub(crate) fn begin(&mut self) -> Result<rusqlite::Transaction<'_>, StoreError> {
+        let path = self.path.clone();
+        self.conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| StoreError::from_sqlite(&path, e))
+    }
+
+    /// Every row of a query, each read by `f`.
+    pub(crate) fn query_all<T, P: rusqlite::Params>(
+        &self,
+        query: &str,
+        params: P,
+        f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let map = sql(&self.path);
+        let mut st = self.conn.prepare(query).map_err(&map)?;
+        let rows = st.query_map(params, f).map_err(&map)?;
+        rows.collect::<Result<_, _>>().map_err(&map)
     }
 
     /// The database file.
@@ -1701,7 +1783,15 @@ mod tests {
                 "patients",
                 "rail_sessions",
                 "site_accounts",
-                "watches"
+                "watches",
+                "zlb_config",
+                "zlb_history",
+                "zlb_history_by_serial",
+                "zlb_history_unnotified",
+                "zlb_rejects",
+                "zlb_reservations",
+                "zlb_reservations_arrivals",
+                "zlb_reservations_by_date"
             ]
         );
         let mode: String = store
@@ -2409,7 +2499,7 @@ mod tests {
             .unwrap();
         }
         let mut store = Store::open_with_timeout(&path, SHORT).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 5);
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as u32);
         assert_eq!(store.rail_sessions().unwrap().len(), 1);
         assert!(store.patient_list().unwrap().is_empty());
         store.patient_put(&patient("张三"), 1).unwrap();

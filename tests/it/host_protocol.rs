@@ -83,12 +83,18 @@ impl HostProc {
             .expect("bad frame from the host")
     }
 
-    /// Sends a request and returns its reply, collecting events sent after it.
+    /// Sends a request and returns its reply, collecting events sent before it (a
+    /// handler's own events, e.g. 浙里办 changes stored during `zlb_sync`, go out as
+    /// they happen) and after it.
     pub fn call(&mut self, id: u64, cmd: &str, params: Value) -> (Value, Vec<Value>) {
         self.send(json!({"id": id, "cmd": cmd, "params": params}));
-        let reply = self.recv();
-        assert_eq!(reply["id"], id, "reply to the wrong request: {reply}");
         let mut events = Vec::new();
+        let mut reply = self.recv();
+        while reply.get("event").is_some() && reply.get("id").is_none() {
+            events.push(reply);
+            reply = self.recv();
+        }
+        assert_eq!(reply["id"], id, "reply to the wrong request: {reply}");
         while let Ok(Ok(ev)) = self.frames.recv_timeout(Duration::from_millis(150)) {
             assert!(ev.get("event").is_some(), "unexpected frame {ev}");
             events.push(ev);

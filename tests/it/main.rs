@@ -12,3 +12,4 @@ mod pati;
 mod rail12306;
 mod smtp_server;
 mod webhooks;
+mod zheliban;

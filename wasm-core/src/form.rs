@@ -920,6 +920,10 @@ enum Param {
     DefBool,
     /// A [`crate::patient::Patient`] (required).
     Patient,
+    /// A date `YYYY-MM-DD`, `null` or absent.
+    OptDate,
+    /// A [`protocol::ZlbNotify`] (`each`, `digest`, `off`), `null` or absent.
+    OptNotify,
 }
 
 /// The params of every command of [`protocol::Request`], in the order of
@@ -930,7 +934,7 @@ enum Param {
 /// Why not call `parse_request` here: its derived `Deserialize` for the adjacently
 /// tagged `Request` instantiates every params type twice (buffered and direct), which
 /// costs the wasm module ~150 KB — half of its size budget.
-const PARAMS: [(&str, &[(&str, Param)]); 29] = [
+const PARAMS: [(&str, &[(&str, Param)]); 38] = [
     ("hello", &[]),
     ("watch_put", &[("watch", Param::Watch)]),
     ("watch_get", &[("id", Param::Str)]),
@@ -1031,6 +1035,45 @@ const PARAMS: [(&str, &[(&str, Param)]); 29] = [
         "booking_cancel",
         &[("watch_id", Param::Str), ("reason", Param::Str)],
     ),
+    (
+        "zlb_config_put",
+        &[
+            ("base_url", Param::Str),
+            ("apikey", Param::Any),
+            ("secret", Param::Any),
+            ("aes_key", Param::Any),
+            ("interval_s", Param::OptU32),
+            ("notify", Param::OptNotify),
+        ],
+    ),
+    ("zlb_config_get", &[]),
+    ("zlb_test", &[]),
+    ("zlb_sync", &[]),
+    (
+        "zlb_list",
+        &[
+            ("from", Param::OptDate),
+            ("to", Param::OptDate),
+            ("query", Param::DefStr),
+            ("include_cancelled", Param::DefBool),
+            ("limit", Param::OptU32),
+        ],
+    ),
+    (
+        "zlb_arrive",
+        &[("serial", Param::Str), ("at", Param::OptStr)],
+    ),
+    ("zlb_rejects", &[]),
+    ("zlb_reject_release", &[("serial", Param::Str)]),
+    (
+        "zlb_export",
+        &[
+            ("from", Param::OptDate),
+            ("to", Param::OptDate),
+            ("query", Param::DefStr),
+            ("include_cancelled", Param::DefBool),
+        ],
+    ),
 ];
 
 /// Checks one parameter's value; `None` when it is absent.
@@ -1086,6 +1129,12 @@ fn check_param(name: &str, kind: Param, value: Option<&Value>) -> Result<(), Str
                 .map(drop)
                 .map_err(|e| format!("{name}: {e}"))
         }
+        Param::OptDate => {
+            v.is_null() || serde_json::from_value::<crate::date::Date>(v.clone()).is_ok()
+        }
+        Param::OptNotify => {
+            v.is_null() || serde_json::from_value::<protocol::ZlbNotify>(v.clone()).is_ok()
+        }
         // The names of `protocol::BookingResult` (the table's test holds them together).
         Param::BookingResult => matches!(v.as_str(), Some("booked" | "failed" | "unknown")),
     };
@@ -1100,6 +1149,8 @@ fn check_param(name: &str, kind: Param, value: Option<&Value>) -> Result<(), Str
         Param::OptI64 => "a whole number",
         Param::StrList => "a list of strings",
         Param::BookingResult => "one of booked, failed, unknown",
+        Param::OptDate => "a date YYYY-MM-DD or null",
+        Param::OptNotify => "one of each, digest, off, or null",
         _ => "one of email, webhook, bark, serverchan, dingtalk, feishu, telegram",
     };
     Err(format!("`{name}` is {}, expected {expected}", shown(v)))
@@ -2621,6 +2672,40 @@ mod tests {
             ("booking_cancel", json!({"watch_id": "w", "reason": "r"})),
             ("booking_cancel", json!({"watch_id": "w"})),
             ("booking_cancel", json!({"watch_id": "w", "reason": 1})),
+            (
+                "zlb_config_put",
+                json!({"base_url": "http://z", "apikey": "k", "secret": "s", "aes_key": "0123456789abcdef",
+                       "interval_s": 300, "notify": "digest"}),
+            ),
+            ("zlb_config_put", json!({"base_url": "http://z"})),
+            ("zlb_config_put", json!({"apikey": "k"})),
+            (
+                "zlb_config_put",
+                json!({"base_url": "http://z", "notify": "hourly"}),
+            ),
+            (
+                "zlb_config_put",
+                json!({"base_url": "http://z", "interval_s": -1}),
+            ),
+            ("zlb_config_get", json!({})),
+            ("zlb_test", json!({})),
+            ("zlb_sync", json!({})),
+            ("zlb_sync", json!({"now": true})),
+            ("zlb_list", json!({})),
+            (
+                "zlb_list",
+                json!({"from": "2026-11-28", "to": null, "query": "王", "include_cancelled": true, "limit": 5}),
+            ),
+            ("zlb_list", json!({"from": "28/11/2026"})),
+            ("zlb_list", json!({"query": 5})),
+            ("zlb_arrive", json!({"serial": "ZJ109-1", "at": "09:05"})),
+            ("zlb_arrive", json!({"serial": "ZJ109-1", "at": null})),
+            ("zlb_arrive", json!({"at": "09:05"})),
+            ("zlb_rejects", json!({})),
+            ("zlb_reject_release", json!({"serial": "ZJ109-1"})),
+            ("zlb_reject_release", json!({})),
+            ("zlb_export", json!({"to": "2026-12-01"})),
+            ("zlb_export", json!({"limit": 5})),
             ("nonsense", json!({})),
         ];
         for (cmd, params) in samples {

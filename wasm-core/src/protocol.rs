@@ -190,6 +190,202 @@ pub enum Request {
     /// Cancel the order a 91160 / pati watch booked, giving `reason` to the site. Answers
     /// `{watch_id, cancelled: true, message}`.
     BookingCancel { watch_id: String, reason: String },
+    /// Store the 浙里办 sync settings of the hospital: the platform's `base_url`, the
+    /// `apikey`, `secret` and `aes_key` it issued (secrets: a blank or absent one keeps
+    /// the stored one; none ever leaves the host's database), the sync `interval_s`
+    /// (at least 60) and how changes are told (`notify`). Answers [`ZlbConfigView`];
+    /// `invalid_settings` with `fields` when a value is wrong.
+    ZlbConfigPut {
+        base_url: String,
+        #[serde(default)]
+        apikey: Secret,
+        #[serde(default)]
+        secret: Secret,
+        #[serde(default)]
+        aes_key: Secret,
+        #[serde(default)]
+        interval_s: Option<u32>,
+        #[serde(default)]
+        notify: Option<ZlbNotify>,
+    },
+    /// The 浙里办 settings without secrets, and how the last sync went. Answers
+    /// [`ZlbConfigView`], or `not_configured`.
+    ZlbConfigGet {},
+    /// "Test connection": asks 浙里办 for a new token with the stored settings (this
+    /// proves the apikey, secret and AES key both ways). Answers `{ok: true, message}`,
+    /// or `site_failed` saying what is wrong.
+    ZlbTest {},
+    /// Sync now: tell pending arrivals, pull, store, acknowledge, until nothing new.
+    /// Answers [`ZlbSynced`]; `site_failed` (with what was stored before) when it
+    /// stopped.
+    ZlbSync {},
+    /// The stored reservations for the front desk (ID numbers and phones masked),
+    /// ordered by check date then name: check dates `from`..=`to` (either open),
+    /// matching `query` (part of the name, the serial number or the masked ID's visible
+    /// digits), cancelled ones only with `include_cancelled`. Answers
+    /// [`ZlbReservations`].
+    ZlbList {
+        #[serde(default)]
+        from: Option<crate::date::Date>,
+        #[serde(default)]
+        to: Option<crate::date::Date>,
+        #[serde(default)]
+        query: String,
+        #[serde(default)]
+        include_cancelled: bool,
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+    /// Mark a person arrived (`at`: Beijing `yyyy-MM-dd HH:mm[:ss]` or `HH:mm[:ss]`
+    /// today; absent is now) and tell 浙里办. Answers [`ZlbArrived`]; `not_found`, or
+    /// `reservation_cancelled`.
+    ZlbArrive {
+        serial: String,
+        #[serde(default)]
+        at: Option<String>,
+    },
+    /// The records 浙里办 delivered that failed the checks, with the reasons, newest
+    /// first. Answers [`ZlbRejects`].
+    ZlbRejects {},
+    /// A person looked at a reject and has 浙里办 mark it received anyway (acked by
+    /// `serialNumber`; e.g. after entering it by hand), so it stops coming back — and
+    /// stops holding up the platform's queue. Answers `{serial, message}`; `not_found`
+    /// when no unreleased reject has that serial number.
+    ZlbRejectRelease { serial: String },
+    /// The front desk's list as CSV (the same filters as `zlb_list`, masked the same
+    /// way). Answers [`ZlbExport`].
+    ZlbExport {
+        #[serde(default)]
+        from: Option<crate::date::Date>,
+        #[serde(default)]
+        to: Option<crate::date::Date>,
+        #[serde(default)]
+        query: String,
+        #[serde(default)]
+        include_cancelled: bool,
+    },
+}
+
+/// How 浙里办 changes (new, rescheduled, cancelled reservations) are told through the
+/// notification channels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ZlbNotify {
+    /// One message per change.
+    #[default]
+    Each,
+    /// One message per sync round listing every change.
+    Digest,
+    /// Not told (the front desk looks at the list).
+    Off,
+}
+
+impl ZlbNotify {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ZlbNotify::Each => "each",
+            ZlbNotify::Digest => "digest",
+            ZlbNotify::Off => "off",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ZlbNotify> {
+        match s {
+            "each" => Some(ZlbNotify::Each),
+            "digest" => Some(ZlbNotify::Digest),
+            "off" => Some(ZlbNotify::Off),
+            _ => None,
+        }
+    }
+}
+
+/// The 浙里办 settings as shown: never the secrets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ZlbConfigView {
+    pub base_url: String,
+    /// The apikey's first 4 characters and stars.
+    pub apikey_masked: String,
+    pub has_secret: bool,
+    pub has_aes_key: bool,
+    pub interval_s: u32,
+    pub notify: ZlbNotify,
+    /// A token is cached and not expired.
+    pub has_token: bool,
+    /// Unix ms of the last sync round that finished, and of the last failed one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sync_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error_at: Option<i64>,
+    /// Reservations stored, arrivals not yet told, rejects kept.
+    pub reservations: u64,
+    pub pending_arrivals: u64,
+    pub rejects: u64,
+}
+
+/// Data of a `zlb_sync` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ZlbSynced {
+    pub summary: crate::platforms::zheliban::watcher::Summary,
+    /// What changed: new, rescheduled, cancelled, updated reservations; repeats
+    /// (deliveries identical to what was stored, after a crash before the ack).
+    pub new: u32,
+    pub rescheduled: u32,
+    pub cancelled: u32,
+    pub updated: u32,
+    pub repeats: u32,
+    /// One sentence for the front desk.
+    pub message: String,
+}
+
+/// Data of a `zlb_list` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ZlbReservations {
+    pub reservations: Vec<crate::platforms::zheliban::ReservationView>,
+    /// How many matched (the list stops at `limit`).
+    pub total: u64,
+    /// Today in Beijing, for the view's "today" and "upcoming".
+    pub today: crate::date::Date,
+}
+
+/// Data of a `zlb_arrive` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ZlbArrived {
+    pub reservation: crate::platforms::zheliban::ReservationView,
+    /// Told to 浙里办 now, or kept to tell on the next sync (with why).
+    pub message: String,
+}
+
+/// A rejected delivery as shown (the ID number and phone in `raw` masked).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ZlbRejectView {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    pub reason: String,
+    pub raw: Value,
+    pub first_seen_at: i64,
+    pub last_seen_at: i64,
+    /// How many times it was delivered.
+    pub times: u32,
+    /// When a person had it acknowledged anyway (`zlb_reject_release`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_at: Option<i64>,
+}
+
+/// Data of a `zlb_rejects` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ZlbRejects {
+    pub rejects: Vec<ZlbRejectView>,
+}
+
+/// Data of a `zlb_export` reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ZlbExport {
+    /// `zlb-reservations-<from>-<to>.csv`.
+    pub filename: String,
+    pub csv: String,
+    pub rows: u64,
 }
 
 /// A secret as given in a request (any JSON): shown by `Debug` only as whether it is
@@ -348,7 +544,7 @@ pub struct RailStations {
 
 impl Request {
     /// Every `cmd` this protocol version knows, in the order of `PROTOCOL.md`.
-    pub const COMMANDS: [&'static str; 29] = [
+    pub const COMMANDS: [&'static str; 38] = [
         "hello",
         "watch_put",
         "watch_get",
@@ -378,6 +574,15 @@ impl Request {
         "site_account_delete",
         "site_browse",
         "booking_cancel",
+        "zlb_config_put",
+        "zlb_config_get",
+        "zlb_test",
+        "zlb_sync",
+        "zlb_list",
+        "zlb_arrive",
+        "zlb_rejects",
+        "zlb_reject_release",
+        "zlb_export",
     ];
 
     /// The wire name of this request's command.
@@ -412,6 +617,15 @@ impl Request {
             Request::SiteAccountDelete { .. } => "site_account_delete",
             Request::SiteBrowse { .. } => "site_browse",
             Request::BookingCancel { .. } => "booking_cancel",
+            Request::ZlbConfigPut { .. } => "zlb_config_put",
+            Request::ZlbConfigGet {} => "zlb_config_get",
+            Request::ZlbTest {} => "zlb_test",
+            Request::ZlbSync {} => "zlb_sync",
+            Request::ZlbList { .. } => "zlb_list",
+            Request::ZlbArrive { .. } => "zlb_arrive",
+            Request::ZlbRejects {} => "zlb_rejects",
+            Request::ZlbRejectRelease { .. } => "zlb_reject_release",
+            Request::ZlbExport { .. } => "zlb_export",
         }
     }
 }
@@ -579,6 +793,10 @@ pub enum ErrorCode {
     SiteFailed,
     /// A patient that fails validation (`patient_put`); `fields` names each problem.
     InvalidPatient,
+    /// The feature is not set up yet (浙里办 sync without settings).
+    NotConfigured,
+    /// The reservation was cancelled: a person cannot arrive for it.
+    ReservationCancelled,
 }
 
 impl ErrorCode {
@@ -608,11 +826,13 @@ impl ErrorCode {
             ErrorCode::PromptGone => "prompt_gone",
             ErrorCode::SiteFailed => "site_failed",
             ErrorCode::InvalidPatient => "invalid_patient",
+            ErrorCode::NotConfigured => "not_configured",
+            ErrorCode::ReservationCancelled => "reservation_cancelled",
         }
     }
 
     /// Every code, in the (append-only) order of the table in `PROTOCOL.md`.
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::BadFrame,
         ErrorCode::FrameTooLarge,
         ErrorCode::BadJson,
@@ -636,6 +856,8 @@ impl ErrorCode {
         ErrorCode::PromptGone,
         ErrorCode::SiteFailed,
         ErrorCode::InvalidPatient,
+        ErrorCode::NotConfigured,
+        ErrorCode::ReservationCancelled,
     ];
 }
 
@@ -669,7 +891,7 @@ impl ErrorBody {
     }
 
     /// `code` with every field problem, in one sentence saying the `what` was not saved.
-    fn field_errors(code: ErrorCode, what: &str, fields: Vec<FieldError>) -> ErrorBody {
+    pub fn field_errors(code: ErrorCode, what: &str, fields: Vec<FieldError>) -> ErrorBody {
         let message = fields
             .iter()
             .map(|f| format!("{}: {}", f.field, f.message))
@@ -1140,6 +1362,8 @@ mod tests {
                 "site_account_delete" => json!({"platform": "pati", "account": "a"}),
                 "site_browse" => json!({"platform": "91160", "account": "a", "what": "units"}),
                 "booking_cancel" => json!({"watch_id": "w", "reason": "r"}),
+                "zlb_config_put" => json!({"base_url": "http://z", "apikey": "k"}),
+                "zlb_arrive" | "zlb_reject_release" => json!({"serial": "ZJ109-1"}),
                 "watch_put" => json!({"watch": {
                     "target": {"platform": "pati", "dept_id": "d"},
                     "window": {"start": "2026-11-27", "end": "2026-11-28"},
@@ -1186,7 +1410,9 @@ mod tests {
                 "login_failed",
                 "prompt_gone",
                 "site_failed",
-                "invalid_patient"
+                "invalid_patient",
+                "not_configured",
+                "reservation_cancelled"
             ]
         );
         for c in ErrorCode::ALL {

@@ -37,6 +37,19 @@ fn line(stdin: &mut dyn BufRead) -> Option<String> {
     }
 }
 
+/// A history event as a line on standard output.
+fn print_event(e: &Event) {
+    if let Event::WatchEvent(h) = e {
+        println!(
+            "{}  {}  {}  {}",
+            crate::cli::china_time(h.at),
+            h.watch_id,
+            h.kind,
+            h.message
+        );
+    }
+}
+
 /// `haoyuan-host run [--base URL]`: runs every 12306 watch until interrupted. Events
 /// are printed a line each on standard output; order captchas are asked on the terminal.
 pub fn cli_run(args: &[String]) -> i32 {
@@ -49,17 +62,7 @@ pub fn cli_run(args: &[String]) -> i32 {
     };
     svc.terminal = true;
     let svc = Arc::new(svc);
-    svc.set_sink(Box::new(|e: &Event| {
-        if let Event::WatchEvent(h) = e {
-            println!(
-                "{}  {}  {}  {}",
-                crate::cli::china_time(h.at),
-                h.watch_id,
-                h.kind,
-                h.message
-            );
-        }
-    }));
+    svc.set_sink(Box::new(print_event));
     let dir = svc.data_dir().to_path_buf();
     let stop = Arc::new(AtomicBool::new(false));
     let (wake_tx, wake_rx) = std::sync::mpsc::channel();
@@ -92,10 +95,15 @@ pub fn cli_run(args: &[String]) -> i32 {
         });
     }
     eprintln!(
-        "haoyuan-host run: running the 12306 (at {}), 91160 and pati watches (data in {}); Ctrl-C stops",
+        "haoyuan-host run: running the 12306 (at {}), 91160 and pati watches and the 浙里办 sync when set up (data in {}); Ctrl-C stops",
         svc.site().base(),
         dir.display()
     );
+    // The 浙里办 sync loop (idle until its settings exist).
+    let zlb = Arc::new(crate::zlb::Service::new(dir.clone()));
+    zlb.set_sink(Box::new(print_event));
+    zlb.set_wake(wake_tx.clone());
+    crate::zlb::start(zlb, stop.clone());
     let mut sites = crate::sites::Service::new(dir.clone());
     sites.terminal = true;
     let sites = Arc::new(sites);

@@ -6,6 +6,7 @@ pub mod open91160;
 pub mod pati;
 pub mod rail12306;
 pub mod yygh114;
+pub mod zheliban;
 
 use crate::http::{HttpRequest, HttpResponse};
 use crate::protocol::CaptchaAnswer;
