@@ -335,8 +335,37 @@ impl Service {
         acks: Vec<String>,
         fresh_token: bool,
     ) -> Result<(Summary, Counts), ErrorBody> {
-        let _in_process = self.round.lock().unwrap_or_else(|p| p.into_inner());
-        let _file = lock_file(&self.dir.join("zlb-round.lock"), true);
+        self.round_locked(pull, arrivals, acks, fresh_token, true)
+    }
+
+    /// [`Service::round_with`]; when not `wait`ing, a round already under way (here or
+    /// in another process) is an error instead of a wait.
+    fn round_locked(
+        &self,
+        pull: bool,
+        arrivals: Vec<Arrival>,
+        acks: Vec<String>,
+        fresh_token: bool,
+        wait: bool,
+    ) -> Result<(Summary, Counts), ErrorBody> {
+        let busy = || {
+            ErrorBody::new(
+                ErrorCode::SiteFailed,
+                "a sync with 浙里办 is under way",
+            )
+        };
+        let _in_process = if wait {
+            self.round.lock().unwrap_or_else(|p| p.into_inner())
+        } else {
+            match self.round.try_lock() {
+                Ok(g) => g,
+                Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => return Err(busy()),
+            }
+        };
+        let Some(_file) = lock_file(&self.dir.join("zlb-round.lock"), wait) else {
+            return Err(busy());
+        };
         let mut store = self.open()?;
         let cfg = self.config(&store)?;
         let site = Site::new(&cfg.base_url, &cfg.aes_key)
@@ -555,12 +584,15 @@ impl Service {
         };
         store.zlb_arrive(serial, &when, now_ms())?;
         drop(store);
-        let told = self.round(
+        // Not behind a long sync: then it is told on the next round.
+        let told = self.round_locked(
             false,
             vec![Arrival {
                 serial: serial.to_string(),
                 at: when.clone(),
             }],
+            Vec::new(),
+            false,
             false,
         );
         let store = self.open()?;
