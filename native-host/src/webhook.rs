@@ -70,6 +70,16 @@ pub fn execute_detailed(req: &HttpRequest, timeout: Duration) -> Result<HttpResp
     }
 
     let result = match &req.body {
+        // A POST without a body still says `Content-Length: 0`: sent as a chunked
+        // body, a server that never reads it may close the connection with the last
+        // chunk unread, and the kernel's reset cuts our reply short (seen with large
+        // 浙里办 batches).
+        None if matches!(req.method, Method::Post | Method::Put | Method::Patch) => {
+            match builder.body(Vec::new()) {
+                Ok(r) => run(r, timeout),
+                Err(_) => return Err(permanent(BAD_REQUEST)),
+            }
+        }
         None => match builder.body(()) {
             Ok(r) => run(r, timeout),
             Err(_) => return Err(permanent(BAD_REQUEST)),
@@ -265,6 +275,33 @@ mod tests {
         let e = execute_detailed(&req, Duration::from_secs(1)).unwrap_err();
         assert!(e.permanent, "{e:?}");
         assert!(!e.message.contains("SECRET"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_post_without_a_body_says_content_length_0_not_chunked() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!(
+            "http://{}/reservation/sync/order",
+            listener.local_addr().unwrap()
+        );
+        let server = std::thread::spawn(move || {
+            let (mut c, _) = listener.accept().unwrap();
+            let mut head = Vec::new();
+            let mut b = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && c.read(&mut b).unwrap() == 1 {
+                head.push(b[0]);
+            }
+            c.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+                .unwrap();
+            String::from_utf8(head).unwrap().to_ascii_lowercase()
+        });
+        let req = HttpRequest::new(Method::Post, url);
+        let resp = execute(&req, Duration::from_secs(5)).unwrap();
+        assert_eq!(resp.body, b"ok");
+        let head = server.join().unwrap();
+        assert!(head.contains("content-length: 0"), "{head}");
+        assert!(!head.contains("transfer-encoding"), "{head}");
     }
 
     #[test]

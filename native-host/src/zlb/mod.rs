@@ -348,12 +348,7 @@ impl Service {
         fresh_token: bool,
         wait: bool,
     ) -> Result<(Summary, Counts), ErrorBody> {
-        let busy = || {
-            ErrorBody::new(
-                ErrorCode::SiteFailed,
-                "a sync with 浙里办 is under way",
-            )
-        };
+        let busy = || ErrorBody::new(ErrorCode::SiteFailed, "a sync with 浙里办 is under way");
         let _in_process = if wait {
             self.round.lock().unwrap_or_else(|p| p.into_inner())
         } else {
@@ -469,7 +464,7 @@ impl Service {
             Err(f) => {
                 let message = f.error.to_string();
                 self.report_failure(&mut store, &cfg, &message);
-                Err(error_body(&f.error, &counts, &f.summary))
+                Err(error_body(&f.error, &counts, &f.summary, pull))
             }
         }
     }
@@ -704,9 +699,9 @@ fn pending_arrivals(store: &Store) -> Result<Vec<Arrival>, StoreError> {
 }
 
 /// A failed round as an error reply: what stopped it, and what was stored before.
-fn error_body(e: &SyncError, counts: &Counts, summary: &Summary) -> ErrorBody {
+fn error_body(e: &SyncError, counts: &Counts, summary: &Summary, pull: bool) -> ErrorBody {
     let mut message = e.to_string();
-    if !matches!(e, SyncError::Store(_)) {
+    if pull && !matches!(e, SyncError::Store(_)) {
         message.push_str(
             ". Nothing that was not saved was acknowledged: 浙里办 keeps it for the next sync",
         );

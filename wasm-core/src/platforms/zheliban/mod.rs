@@ -214,15 +214,19 @@ const MAX_LEN: [(&str, usize); 14] = [
 /// seed's dictionaries and field table: a [`Reservation`], or a [`Reject`] listing
 /// every problem.
 pub fn validate(record: &Value) -> Result<Reservation, Reject> {
-    let mut raw = record.clone();
-    if let Some(o) = raw.as_object_mut() {
-        o.remove("requestId");
-    }
+    // The record as delivered, for a reject (cloned only then).
+    let raw = || {
+        let mut raw = record.clone();
+        if let Some(o) = raw.as_object_mut() {
+            o.remove("requestId");
+        }
+        raw
+    };
     let Some(m) = record.as_object() else {
         return Err(Reject {
             serial: None,
             reason: format!("the record is not an object: {}", short(record)),
-            raw,
+            raw: raw(),
         });
     };
     let mut problems: Vec<String> = Vec::new();
@@ -357,7 +361,7 @@ pub fn validate(record: &Value) -> Result<Reservation, Reject> {
         return Err(Reject {
             serial,
             reason: problems.join("; "),
-            raw,
+            raw: raw(),
         });
     }
     let t = |k: &str| text(m, k).unwrap_or_default();

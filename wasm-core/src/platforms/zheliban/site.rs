@@ -206,8 +206,14 @@ impl Site {
     /// The envelope of a reply, decrypted when it is encrypted; `Ok(result)` when
     /// `code` is 200 and `success` is not false.
     pub fn read_envelope(&self, resp: &HttpResponse) -> Result<Value, ZlbError> {
-        let text = String::from_utf8_lossy(&resp.body);
-        let text = text.trim();
+        let lossy;
+        let text = match std::str::from_utf8(&resp.body) {
+            Ok(t) => t.trim(),
+            Err(_) => {
+                lossy = String::from_utf8_lossy(&resp.body);
+                lossy.trim()
+            }
+        };
         let plain: Option<Value> = if text.starts_with('{') {
             serde_json::from_str(text).ok()
         } else {
@@ -221,7 +227,16 @@ impl Site {
                 }))
             }
             None => {
-                let cleaned: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+                // Line breaks some servers put into long base64 are dropped.
+                let cleaned: std::borrow::Cow<str> =
+                    if text.bytes().any(|b| b.is_ascii_whitespace()) {
+                        text.chars()
+                            .filter(|c| !c.is_whitespace())
+                            .collect::<String>()
+                            .into()
+                    } else {
+                        text.into()
+                    };
                 match crypto::decrypt_str(&self.key, &cleaned, Encoding::Standard) {
                     Ok(p) => match serde_json::from_str::<Value>(&p) {
                         Ok(v) => v,
@@ -239,7 +254,7 @@ impl Site {
                 }
             }
         };
-        let Some(obj) = envelope.as_object() else {
+        let Value::Object(mut obj) = envelope else {
             return Err(ZlbError::Changed {
                 detail: "the envelope is not an object".into(),
             });
@@ -256,9 +271,7 @@ impl Site {
             .to_string();
         let success = obj.get("success").and_then(Value::as_bool);
         match code {
-            Some(200) if success != Some(false) => {
-                Ok(obj.get("result").cloned().unwrap_or(Value::Null))
-            }
+            Some(200) if success != Some(false) => Ok(obj.remove("result").unwrap_or(Value::Null)),
             Some(401) => Err(ZlbError::Auth { message }),
             _ if resp.status == 401 || is_token_message(&message) => {
                 Err(ZlbError::Auth { message })

@@ -218,7 +218,9 @@ async fn token(State(p): S, body: Bytes) -> Response {
 }
 
 /// `POST /reservation/sync/order` → the unsynced reservations of the token's hospital.
-async fn order(State(p): S, headers: HeaderMap) -> Response {
+/// The body (none is expected) is read all the same, as servers do: one left unread
+/// on the socket makes the close a reset that can cut the reply short.
+async fn order(State(p): S, headers: HeaderMap, _body: Bytes) -> Response {
     let cfg = p.config();
     let account = match p.authorize(&cfg, &headers) {
         Ok(a) => a,
