@@ -11,7 +11,16 @@ export const HOST_NAME = 'org.haoyuan.host';
 
 const REQUEST_TIMEOUT_MS = 15_000;
 /** Commands that wait on a remote server (SMTP, webhooks): longer than its own timeouts. */
-const SLOW_COMMAND_TIMEOUT_MS = { send_test: 60_000, send_test_email: 60_000 };
+// 浙里办: a sync pulls until nothing is new (each request may take up to 30 s); a test,
+// an arrival or a release may wait for a round under way.
+const SLOW_COMMAND_TIMEOUT_MS = {
+  send_test: 60_000,
+  send_test_email: 60_000,
+  zlb_sync: 300_000,
+  zlb_test: 120_000,
+  zlb_arrive: 120_000,
+  zlb_reject_release: 120_000,
+};
 const HELLO_TIMEOUT_MS = 10_000;
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
