@@ -46,7 +46,7 @@ let searchTimer = null;
 let refreshTimer = null;
 
 function when(ms) {
-  return Number.isFinite(ms) && ms > 0 ? new Date(ms).toLocaleString('zh-CN', { hour12: false }) : '';
+  return Number.isFinite(ms) && ms > 0 ? new Date(ms).toLocaleString('zh-CN', { hour12: false, timeZone: 'Asia/Shanghai' }) : '';
 }
 
 function note(el, text, kind = '') {

@@ -36,32 +36,45 @@ export async function addZlbReservations(sandbox, records) {
   return r.serialNumbers;
 }
 
-/** The rows of the front desk's table: [{serial, name, id, check_date, status, arrived, arrival, can_arrive}]. */
+/**
+ * Reads the front desk's table in the page itself (a function of `document`, so that it
+ * runs under Playwright's `page.evaluate` and WebDriver's `execute` alike):
+ * [{serial, name, id, check_date, status, arrived, arrival, can_arrive}].
+ */
+export function readDeskRows(doc = document) {
+  return [...doc.querySelectorAll('[data-testid="zlb-row"]')].map((tr) => ({
+    serial: tr.dataset.serial,
+    name: tr.querySelector('[data-testid="zlb-name"]').textContent,
+    id: tr.querySelector('[data-testid="zlb-id"]').textContent,
+    check_date: tr.querySelector('[data-testid="zlb-check-date"]').textContent,
+    status: tr.dataset.status,
+    arrived: tr.querySelector('[data-testid="zlb-arrived-time"]')?.textContent ?? '',
+    arrival: tr.dataset.arrival,
+    can_arrive: Boolean(tr.querySelector('[data-testid="zlb-arrive"]')),
+  }));
+}
+
+/** The rows of the front desk's table in a Playwright page (see `readDeskRows`). */
 export async function deskRows(page) {
-  return page.locator('[data-testid="zlb-row"]').evaluateAll((rows) =>
-    rows.map((tr) => ({
-      serial: tr.dataset.serial,
-      name: tr.querySelector('[data-testid="zlb-name"]').textContent,
-      id: tr.querySelector('[data-testid="zlb-id"]').textContent,
-      check_date: tr.querySelector('[data-testid="zlb-check-date"]').textContent,
-      status: tr.dataset.status,
-      arrived: tr.querySelector('[data-testid="zlb-arrived-time"]')?.textContent ?? '',
-      arrival: tr.dataset.arrival,
-      can_arrive: Boolean(tr.querySelector('[data-testid="zlb-arrive"]')),
-    })),
-  );
+  return page.evaluate(readDeskRows);
+}
+
+/** The rows of the front desk's table in a WebDriver session (lib/webdriver.mjs). */
+export async function sessionDeskRows(session) {
+  return session.execute(`return (${readDeskRows})(document);`);
 }
 
 /**
  * Waits until the table's serials are exactly `serials` (any order) after the front desk
- * re-read its list (a filter, a search or a sync), and returns the rows.
+ * re-read its list (a filter, a search or a sync), and returns the rows. `read` reads
+ * them from `page` (`sessionDeskRows` for a WebDriver session).
  */
-export async function waitForDeskSerials(page, serials, what = 'the front desk list') {
+export async function waitForDeskSerials(page, serials, what = 'the front desk list', read = deskRows) {
   const want = [...serials].sort().join(',');
   let rows = [];
   await waitFor(
     async () => {
-      rows = await deskRows(page);
+      rows = await read(page);
       return rows.map((r) => r.serial).sort().join(',') === want;
     },
     { timeoutMs: 15_000, what: `${what} to be [${want}] (have [${rows.map((r) => r.serial).join(',')}])` },
