@@ -134,6 +134,10 @@ pub struct HospitalCfg {
     pub maintain: Option<bool>,
     #[serde(default)]
     pub periods: Option<bool>,
+    /// Every clinic holds a clinic every day of the week (a doctor gets a morning shift
+    /// on any weekday none works), so a release day is staffed whatever day it falls on.
+    #[serde(default)]
+    pub every_day: Option<bool>,
 }
 
 /// A declared product: the products of its clinic and day are exactly the declared ones.

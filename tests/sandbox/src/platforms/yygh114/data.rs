@@ -272,6 +272,11 @@ impl World {
             if let Some(p) = o.periods {
                 h.periods = p;
             }
+            if o.every_day == Some(true) {
+                for c in w.clinics.iter_mut().filter(|c| c.hos == i) {
+                    staff_every_day(&mut c.doctors);
+                }
+            }
         }
         w.list_items = w
             .hospitals
@@ -425,6 +430,17 @@ fn doctors(rng: &mut Rng) -> Vec<Doctor> {
     out
 }
 
+/// Gives the first doctor a morning shift on each weekday no doctor works.
+fn staff_every_day(doctors: &mut [Doctor]) {
+    for wd in 0..7 {
+        if doctors.iter().all(|d| d.shifts[wd] == [0, 0]) {
+            if let Some(d) = doctors.first_mut() {
+                d.shifts[wd][0] = 10;
+            }
+        }
+    }
+}
+
 fn shifts(rng: &mut Rng, lo: u64, hi: u64) -> [[u32; 2]; 7] {
     let mut s = [[0u32; 2]; 7];
     let n = rng.range(lo, hi + 1);
@@ -488,6 +504,28 @@ mod tests {
             World::generate(8, 300, &[]).unwrap().list_items,
             a.list_items
         );
+    }
+
+    #[test]
+    fn a_hospital_open_every_day_has_every_clinic_staffed_every_weekday() {
+        let cfg = |every_day: bool| -> Vec<crate::platforms::yygh114::config::HospitalCfg> {
+            serde_json::from_value(serde_json::json!([{"code": "1", "every_day": every_day}]))
+                .unwrap()
+        };
+        let plain = World::generate(20261127, 300, &cfg(false)).unwrap();
+        let cfg = cfg(true);
+        let w = World::generate(20261127, 300, &cfg).unwrap();
+        let staffed = |w: &World, ci: usize| {
+            (0..7).all(|wd| w.clinics[ci].doctors.iter().any(|d| d.shifts[wd] != [0, 0]))
+        };
+        let i = w.by_code["1"];
+        let clinics: Vec<usize> = (0..w.clinics.len())
+            .filter(|&c| w.clinics[c].hos == i)
+            .collect();
+        assert!(!clinics.is_empty());
+        assert!(clinics.iter().all(|&c| staffed(&w, c)));
+        // Without it the generated week has gaps (few Sunday clinics).
+        assert!(clinics.iter().any(|&c| !staffed(&plain, c)));
     }
 
     #[test]

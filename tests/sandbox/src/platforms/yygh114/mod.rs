@@ -86,7 +86,7 @@
 //!       patients:                 # default: the holder, with a social-security and an ID card
 //!         - {name: 黄贺, id_no: "...", phone: "...", cards: [{type: SOCIAL_SECURITY, no: "12980000600X", medicare: MEDICARE_CARD}]}
 //!   hospitals:                    # override generated hospitals by code, or add new ones
-//!     - {code: "270", open_time: "08:30", booking_range: 7, name: ..., level_id: 1, area_id: 3, maintain: false, periods: false}
+//!     - {code: "270", open_time: "08:30", booking_range: 7, name: ..., level_id: 1, area_id: 3, maintain: false, periods: false, every_day: false}
 //!   inventory:                    # a clinic-day's products are exactly the declared ones
 //!     - {hos_code: "270", dept: "200052524", date: 7, duty: MORNING, doctor: 刘一涵, title: 副主任医师, fee: "100", count: 1, periods: false}
 //!   releases:                     # as the release spec above
