@@ -304,16 +304,17 @@ fn a_full_day_at_the_front_desk() {
     assert!(csv.contains(&format!("{} 09:05:00", today())));
     assert_eq!(csv.lines().count(), 2);
 
-    // History: one line per version, none repeated.
+    // History: one line per version, none repeated; then the arrival.
+    let kinds = |serial: &str| -> Vec<String> {
+        ok(home.path(), &["history", serial])
+            .lines()
+            .map(|l| l.split("  ").nth(1).unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(kinds("ZJ109-3"), ["zlb_new", "zlb_rescheduled"]);
+    assert_eq!(kinds("ZJ109-5"), ["zlb_new", "zlb_cancelled"]);
+    assert_eq!(kinds(&today_serial), ["zlb_new", "zlb_arrived"]);
     let conn = db(home.path());
-    let kinds: Vec<String> = conn
-        .prepare("SELECT kind FROM zlb_history WHERE serial = 'ZJ109-3' ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(kinds, ["zlb_new", "zlb_rescheduled"]);
 
     // Notifications: one email per change (12 + 3), ID numbers never in them.
     let mails = smtp.wait_received(15, Duration::from_secs(30));

@@ -24,6 +24,7 @@ Usage (浙里办 health-check reservation sync, for a hospital's front desk):
   haoyuan-host zlb list [--today | --upcoming | --date D | --from D --to D]
                         [--search TEXT] [--cancelled] [--json]
   haoyuan-host zlb arrive SERIAL [--at HH:MM | --at 'YYYY-MM-DD HH:MM']
+  haoyuan-host zlb history SERIAL     each version delivered, and the arrival
   haoyuan-host zlb rejects            deliveries that failed the checks, with the reasons
   haoyuan-host zlb rejects release SERIAL   have 浙里办 mark one received anyway
   haoyuan-host zlb export [list filters] [-o FILE]   CSV (IDs and phones masked)";
@@ -177,6 +178,24 @@ pub fn main(args: &[String]) -> i32 {
             match svc.arrive(serial, at.as_deref()) {
                 Ok(a) => {
                     println!("{}", a.message);
+                    0
+                }
+                Err(e) => fail(&e),
+            }
+        }
+        "history" => {
+            let Some(serial) = rest.first() else {
+                return usage("history needs a SERIAL");
+            };
+            match svc.history(serial) {
+                Ok(lines) if lines.is_empty() => {
+                    eprintln!("haoyuan-host zlb: no history for {serial}");
+                    1
+                }
+                Ok(lines) => {
+                    for (at, kind, line) in lines {
+                        println!("{}  {kind}  {line}", crate::cli::china_time(at));
+                    }
                     0
                 }
                 Err(e) => fail(&e),

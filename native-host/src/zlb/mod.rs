@@ -33,7 +33,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-pub use store::{ListFilter, Stored, ZlbConfig};
+pub use store::{Changes, ListFilter, Stored, ZlbConfig};
 
 /// Default seconds between rounds.
 pub const DEFAULT_INTERVAL_S: u32 = 300;
@@ -71,65 +71,54 @@ fn given(s: &Secret) -> Option<String> {
         .map(str::to_string)
 }
 
-/// What one round did, in the host's terms.
-#[derive(Clone, Debug, Default)]
-struct Counts {
-    new: u32,
-    rescheduled: u32,
-    cancelled: u32,
-    updated: u32,
-    repeats: u32,
+/// The reply to a sync: what the round did and changed, with a sentence for the desk.
+fn synced(c: &Changes, summary: Summary) -> ZlbSynced {
+    let mut message = format!(
+        "{} new, {} rescheduled, {} cancelled",
+        c.new, c.rescheduled, c.cancelled
+    );
+    if c.updated > 0 {
+        message.push_str(&format!(", {} updated", c.updated));
+    }
+    if summary.rejected > 0 {
+        message.push_str(&format!(
+            "; {} record(s) failed the checks and were kept for review (not acknowledged)",
+            summary.rejected
+        ));
+    }
+    if !summary.arrivals_sent.is_empty() {
+        message.push_str(&format!(
+            "; {} arrival(s) told",
+            summary.arrivals_sent.len()
+        ));
+    }
+    if !summary.arrivals_refused.is_empty() {
+        message.push_str(&format!(
+            "; {} arrival(s) refused by 浙里办",
+            summary.arrivals_refused.len()
+        ));
+    }
+    ZlbSynced {
+        summary,
+        new: c.new,
+        rescheduled: c.rescheduled,
+        cancelled: c.cancelled,
+        updated: c.updated,
+        repeats: c.repeats,
+        message,
+    }
 }
 
-impl Counts {
-    fn add(&mut self, s: &Stored) {
-        self.new += s.new;
-        self.rescheduled += s.rescheduled;
-        self.cancelled += s.cancelled;
-        self.updated += s.updated;
-        self.repeats += s.repeats;
-    }
-
-    fn changes(&self) -> u32 {
-        self.new + self.rescheduled + self.cancelled + self.updated
-    }
-
-    fn synced(&self, summary: Summary) -> ZlbSynced {
-        let mut message = format!(
-            "{} new, {} rescheduled, {} cancelled",
-            self.new, self.rescheduled, self.cancelled
-        );
-        if self.updated > 0 {
-            message.push_str(&format!(", {} updated", self.updated));
-        }
-        if summary.rejected > 0 {
-            message.push_str(&format!(
-                "; {} record(s) failed the checks and were kept for review (not acknowledged)",
-                summary.rejected
-            ));
-        }
-        if !summary.arrivals_sent.is_empty() {
-            message.push_str(&format!(
-                "; {} arrival(s) told",
-                summary.arrivals_sent.len()
-            ));
-        }
-        if !summary.arrivals_refused.is_empty() {
-            message.push_str(&format!(
-                "; {} arrival(s) refused by 浙里办",
-                summary.arrivals_refused.len()
-            ));
-        }
-        ZlbSynced {
-            summary,
-            new: self.new,
-            rescheduled: self.rescheduled,
-            cancelled: self.cancelled,
-            updated: self.updated,
-            repeats: self.repeats,
-            message,
-        }
-    }
+/// What a round does besides its token: pull, tell arrivals, ack released rejects.
+#[derive(Clone, Debug, Default)]
+struct Round {
+    pull: bool,
+    arrivals: Vec<Arrival>,
+    acks: Vec<String>,
+    /// Ask for a new token ("test connection").
+    fresh_token: bool,
+    /// A round under way (here or in another process) is an error, not a wait.
+    no_wait: bool,
 }
 
 /// The 浙里办 sync of one data directory.
@@ -300,7 +289,10 @@ impl Service {
 
     /// `zlb_test`: a fresh token with the stored settings.
     pub fn test(&self) -> Result<String, ErrorBody> {
-        self.round(false, Vec::new(), true)?;
+        self.round(Round {
+            fresh_token: true,
+            ..Round::default()
+        })?;
         Ok(
             "connected: 浙里办 issued a token, so the address, apikey, secret and AES key work"
                 .into(),
@@ -312,42 +304,25 @@ impl Service {
         let store = self.open()?;
         let arrivals = pending_arrivals(&store)?;
         drop(store);
-        let (summary, counts) = self.round(true, arrivals, false)?;
-        Ok(counts.synced(summary))
+        let (summary, changes) = self.round(Round {
+            pull: true,
+            arrivals,
+            ..Round::default()
+        })?;
+        Ok(synced(&changes, summary))
     }
 
     /// Runs one round with the stored settings; the round's failure as an error reply
     /// (what was stored before it stays stored).
-    fn round(
-        &self,
-        pull: bool,
-        arrivals: Vec<Arrival>,
-        fresh_token: bool,
-    ) -> Result<(Summary, Counts), ErrorBody> {
-        self.round_with(pull, arrivals, Vec::new(), fresh_token)
-    }
-
-    /// [`Service::round`], also acknowledging `acks` by serial number.
-    fn round_with(
-        &self,
-        pull: bool,
-        arrivals: Vec<Arrival>,
-        acks: Vec<String>,
-        fresh_token: bool,
-    ) -> Result<(Summary, Counts), ErrorBody> {
-        self.round_locked(pull, arrivals, acks, fresh_token, true)
-    }
-
-    /// [`Service::round_with`]; when not `wait`ing, a round already under way (here or
-    /// in another process) is an error instead of a wait.
-    fn round_locked(
-        &self,
-        pull: bool,
-        arrivals: Vec<Arrival>,
-        acks: Vec<String>,
-        fresh_token: bool,
-        wait: bool,
-    ) -> Result<(Summary, Counts), ErrorBody> {
+    fn round(&self, r: Round) -> Result<(Summary, Changes), ErrorBody> {
+        let Round {
+            pull,
+            arrivals,
+            acks,
+            fresh_token,
+            no_wait,
+        } = r;
+        let wait = !no_wait;
         let busy = || ErrorBody::new(ErrorCode::SiteFailed, "a sync with 浙里办 is under way");
         let _in_process = if wait {
             self.round.lock().unwrap_or_else(|p| p.into_inner())
@@ -384,7 +359,7 @@ impl Service {
                 .map(|s| s.enabled())
                 .unwrap_or_default(),
         };
-        let mut counts = Counts::default();
+        let mut counts = Changes::default();
         let mut queued = false;
         let mut step = sync.start(now_ms());
         let outcome = loop {
@@ -396,7 +371,7 @@ impl Service {
                 Step::Store(d) => {
                     match store.zlb_store_delivery(&d, now_ms(), cfg.notify, &channels) {
                         Ok(stored) => {
-                            counts.add(&stored);
+                            counts.add(&stored.changes);
                             queued |= !stored.events.is_empty() && !channels.is_empty();
                             for e in &stored.events {
                                 self.sink.push(&Event::WatchEvent(e.clone()));
@@ -430,7 +405,9 @@ impl Service {
                 "recording an arrival",
             );
         }
-        if cfg.notify == ZlbNotify::Digest && counts.changes() > 0 {
+        // Also what an earlier round stored and could not tell (killed before its
+        // digest, or stored under digest and now under each).
+        if cfg.notify != ZlbNotify::Off {
             if let Ok(Some(e)) = store.zlb_flush_digest(now_ms(), &channels) {
                 queued |= !channels.is_empty();
                 self.sink.push(&Event::WatchEvent(e));
@@ -448,8 +425,8 @@ impl Service {
                 if pull {
                     logged(store.zlb_round_end(now_ms(), None), "recording the sync");
                 }
-                if counts.changes() > 0 || !summary.arrivals_sent.is_empty() {
-                    let synced = counts.clone().synced(summary.clone());
+                if counts.total() > 0 || !summary.arrivals_sent.is_empty() {
+                    let synced = synced(&counts, summary.clone());
                     self.sink.push(&Event::WatchEvent(HistoryEntry {
                         seq: 0,
                         watch_id: ZLB_WATCH_ID.into(),
@@ -518,6 +495,12 @@ impl Service {
         })
     }
 
+    /// One reservation's history, oldest first: (Unix ms, kind, line) — each version
+    /// delivered (new, rescheduled, cancelled, updated) and the arrival.
+    pub fn history(&self, serial: &str) -> Result<Vec<(i64, String, String)>, ErrorBody> {
+        Ok(self.open()?.zlb_history(serial.trim())?)
+    }
+
     /// `zlb_rejects`.
     pub fn rejects(&self) -> Result<ZlbRejects, ErrorBody> {
         Ok(ZlbRejects {
@@ -534,7 +517,10 @@ impl Service {
                 format!("no reject with serial number {serial} is waiting"),
             ));
         }
-        self.round_with(false, Vec::new(), vec![serial.to_string()], false)?;
+        self.round(Round {
+            acks: vec![serial.to_string()],
+            ..Round::default()
+        })?;
         self.open()?.zlb_reject_released(serial, now_ms())?;
         Ok(serde_json::json!({
             "serial": serial,
@@ -580,16 +566,14 @@ impl Service {
         store.zlb_arrive(serial, &when, now_ms())?;
         drop(store);
         // Not behind a long sync: then it is told on the next round.
-        let told = self.round_locked(
-            false,
-            vec![Arrival {
+        let told = self.round(Round {
+            arrivals: vec![Arrival {
                 serial: serial.to_string(),
                 at: when.clone(),
             }],
-            Vec::new(),
-            false,
-            false,
-        );
+            no_wait: true,
+            ..Round::default()
+        });
         let store = self.open()?;
         let message = match &told {
             Ok((s, _)) if s.arrivals_sent.iter().any(|x| x == serial) => {
@@ -669,20 +653,9 @@ impl Service {
                 continue;
             }
             let started = now_ms();
-            let result = self.sync_now();
+            let ok = self.sync_now().is_ok();
             if let Some((_, p)) = pace.as_mut() {
-                let err = result.as_ref().err().map(|e| SyncError::Network {
-                    what: "syncing",
-                    detail: e.message.clone(),
-                });
-                // Backoff only for what the site or network did: an unusable setting
-                // waits for the person, at the normal pace.
-                let err = match (&result, err) {
-                    (Err(e), Some(s)) if e.code == ErrorCode::SiteFailed => Some(s),
-                    (Err(_), _) => Some(SyncError::Store(String::new())),
-                    _ => None,
-                };
-                p.finished(started, err.as_ref());
+                p.finished(started, ok);
                 next_at = p.next_at(now_ms(), unit_random());
             }
         }
@@ -699,7 +672,7 @@ fn pending_arrivals(store: &Store) -> Result<Vec<Arrival>, StoreError> {
 }
 
 /// A failed round as an error reply: what stopped it, and what was stored before.
-fn error_body(e: &SyncError, counts: &Counts, summary: &Summary, pull: bool) -> ErrorBody {
+fn error_body(e: &SyncError, counts: &Changes, summary: &Summary, pull: bool) -> ErrorBody {
     let mut message = e.to_string();
     if pull && !matches!(e, SyncError::Store(_)) {
         message.push_str(

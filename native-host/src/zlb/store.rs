@@ -41,17 +41,50 @@ impl std::fmt::Debug for ZlbConfig {
     }
 }
 
+/// What deliveries changed: reservations new, rescheduled, cancelled, otherwise
+/// updated, and repeats (identical to what was stored).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Changes {
+    pub new: u32,
+    pub rescheduled: u32,
+    pub cancelled: u32,
+    pub updated: u32,
+    pub repeats: u32,
+}
+
+impl Changes {
+    /// Counts one delivery: its change, or a repeat.
+    fn count(&mut self, change: Option<Change>) {
+        *match change {
+            Some(Change::New) => &mut self.new,
+            Some(Change::Rescheduled) => &mut self.rescheduled,
+            Some(Change::Cancelled) => &mut self.cancelled,
+            Some(Change::Updated) => &mut self.updated,
+            None => &mut self.repeats,
+        } += 1;
+    }
+
+    /// Adds another tally.
+    pub fn add(&mut self, o: &Changes) {
+        self.new += o.new;
+        self.rescheduled += o.rescheduled;
+        self.cancelled += o.cancelled;
+        self.updated += o.updated;
+        self.repeats += o.repeats;
+    }
+
+    /// Changes, repeats not counted.
+    pub fn total(&self) -> u32 {
+        self.new + self.rescheduled + self.cancelled + self.updated
+    }
+}
+
 /// What storing one delivery did.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stored {
     /// Serial numbers now durably stored (changed or repeated): the ones to ack.
     pub serials: Vec<String>,
-    pub new: u32,
-    pub rescheduled: u32,
-    pub cancelled: u32,
-    pub updated: u32,
-    /// Deliveries identical to what was stored.
-    pub repeats: u32,
+    pub changes: Changes,
     /// Events recorded (and queued for the channels) in the same transaction.
     pub events: Vec<HistoryEntry>,
 }
@@ -289,16 +322,10 @@ impl Store {
                 } else {
                     Change::between(old.as_ref(), r)
                 };
+                out.changes.count(change);
                 let Some(change) = change else {
-                    out.repeats += 1;
                     continue;
                 };
-                match change {
-                    Change::New => out.new += 1,
-                    Change::Rescheduled => out.rescheduled += 1,
-                    Change::Cancelled => out.cancelled += 1,
-                    Change::Updated => out.updated += 1,
-                }
                 upsert
                     .execute(params![
                         r.serial,

@@ -59,17 +59,6 @@ impl ZlbError {
     pub fn is_auth(&self) -> bool {
         matches!(self, ZlbError::Auth { .. })
     }
-
-    /// Whether the next attempt should wait longer (429/403/5xx, a 500 refusal).
-    pub fn backs_off(&self) -> bool {
-        matches!(
-            self,
-            ZlbError::Http {
-                class: RetryClass::Backoff,
-                ..
-            }
-        )
-    }
 }
 
 /// A token and when it expires (local Unix ms).
@@ -458,7 +447,13 @@ mod tests {
         ));
 
         let busy = HttpResponse::new(503, "");
-        assert!(s.read_batch(&busy).unwrap_err().backs_off());
+        assert_eq!(
+            s.read_batch(&busy).unwrap_err(),
+            ZlbError::Http {
+                status: 503,
+                class: RetryClass::Backoff
+            }
+        );
 
         let batch = s
             .read_batch(&enc(&json!({"code":200,"success":true,"result":[{"requestId":"r1","serialNumber":"A"}]})))

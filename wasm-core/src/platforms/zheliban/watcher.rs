@@ -99,17 +99,6 @@ pub enum SyncError {
     Store(String),
 }
 
-impl SyncError {
-    /// Whether the next round should wait longer (429/403/5xx, no answer).
-    pub fn backs_off(&self) -> bool {
-        match self {
-            SyncError::Site { error, .. } => error.backs_off(),
-            SyncError::Network { .. } => true,
-            SyncError::Store(_) => false,
-        }
-    }
-}
-
 /// An arrival to tell the platform.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Arrival {
@@ -514,13 +503,11 @@ impl Pace {
         }
     }
 
-    /// A round started at `started_ms` ended (`ok`, or with `error`).
-    pub fn finished(&mut self, started_ms: i64, error: Option<&SyncError>) {
-        let outcome = match error {
-            None => Outcome::Ok,
-            Some(e) if e.backs_off() => Outcome::Throttled,
-            Some(_) => Outcome::Failed,
-        };
+    /// A round started at `started_ms` ended, well or not: a failure (the platform
+    /// refusing or struggling, no answer, unusable settings) makes the next rounds wait
+    /// longer, doubling up to 30 minutes; a success resets that.
+    pub fn finished(&mut self, started_ms: i64, ok: bool) {
+        let outcome = if ok { Outcome::Ok } else { Outcome::Failed };
         self.planner.on_response(started_ms, outcome);
     }
 
@@ -795,24 +782,20 @@ mod tests {
     fn the_pace_has_a_floor_jitter_and_backoff() {
         let mut p = Pace::new(5);
         let first = p.next_at(0, 0.5);
-        p.finished(first, None);
+        p.finished(first, true);
         let mut gaps = Vec::new();
         let mut t = first;
         for i in 0..20 {
             let next = p.next_at(t, i as f64 / 20.0);
             gaps.push(next - t);
-            p.finished(next, None);
+            p.finished(next, true);
             t = next;
         }
         assert!(gaps.iter().all(|g| *g >= 60_000), "{gaps:?}");
         assert!(gaps.iter().max() > gaps.iter().min(), "jitter: {gaps:?}");
-        let err = SyncError::Network {
-            what: "x",
-            detail: "down".into(),
-        };
-        p.finished(t, Some(&err));
+        p.finished(t, false);
         let b1 = p.next_at(t, 0.5) - t;
-        p.finished(t + b1, Some(&err));
+        p.finished(t + b1, false);
         let b2 = p.next_at(t + b1, 0.5) - (t + b1);
         assert!(b1 >= 60_000 && b2 > b1, "{b1} {b2}");
     }
