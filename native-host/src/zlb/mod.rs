@@ -82,7 +82,7 @@ fn synced(c: &Changes, summary: Summary) -> ZlbSynced {
     }
     if summary.rejected > 0 {
         message.push_str(&format!(
-            "; {} record(s) failed the checks and were kept for review (not acknowledged)",
+            "; {} record(s) failed the checks and were kept under rejects, not acknowledged: 浙里办 sends them again first until they are marked received",
             summary.rejected
         ));
     }
