@@ -276,6 +276,14 @@ impl ServerClock {
         }
     }
 
+    /// The date in Beijing on the server's clock at local `local_ms`.
+    pub fn beijing_today(&self, local_ms: i64) -> crate::date::Date {
+        crate::date::Date::from_unix_ms(
+            self.server_now(local_ms).0,
+            crate::schedule::BEIJING_OFFSET_MIN,
+        )
+    }
+
     /// The local time at which the server's clock will read `server_ms` (by the
     /// estimate as of the newest sample; the local time itself with no sample).
     pub fn local_for(&self, server_ms: i64) -> i64 {

@@ -14,6 +14,40 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashSet;
 
+/// A random unit in `[0, 1)` from a watcher's xorshift state (for the pace's jitter).
+pub(crate) fn unit(rng: &mut u64) -> f64 {
+    (rail12306::xorshift(rng) % 1_000_000) as f64 / 1e6
+}
+
+/// What the planner says a host-run watcher does when nothing else is under way.
+pub(crate) enum NextPoll {
+    /// Stop watching, for this reason (to record as the `stopped` event).
+    Stop(&'static str),
+    /// Sleep until this local time.
+    Wait(i64),
+    /// Poll now.
+    Poll,
+}
+
+/// Asks `planner` for the next poll at local `now_ms`.
+pub(crate) fn next_poll(
+    planner: &mut crate::schedule::Planner,
+    clock: &crate::clock::ServerClock,
+    now_ms: i64,
+    unit: f64,
+) -> NextPoll {
+    use crate::schedule::{Reason, StopReason};
+    let plan = planner.next(now_ms, clock, unit);
+    match plan.reason {
+        Reason::Stop { why } => NextPoll::Stop(match why {
+            StopReason::WindowEnded => "the watch's last day has passed; stopped watching",
+            StopReason::Done => "this watch has finished",
+        }),
+        _ if plan.at_ms > now_ms => NextPoll::Wait(plan.at_ms),
+        _ => NextPoll::Poll,
+    }
+}
+
 /// What a host-run watcher wants done next (12306, 91160, pati). The host's runner is
 /// the same loop for each: it sleeps, sends, records intents and events, and relays
 /// questions; the watcher decides everything else.

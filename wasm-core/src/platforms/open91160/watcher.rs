@@ -36,7 +36,7 @@ use crate::http::{HttpRequest, HttpResponse};
 use crate::patient::{mask_id, mask_name, Patient};
 use crate::platforms::{Action, Driver, Event, Journal};
 use crate::protocol::{BookingIntent, BookingState, CaptchaAnswer};
-use crate::schedule::{Outcome, Planner, Reason, ReleaseRule, StopReason, BEIJING_OFFSET_MIN};
+use crate::schedule::{Outcome, Planner, ReleaseRule, BEIJING_OFFSET_MIN};
 use crate::watch::{minutes_of_hhmm, Mode, Period, Platform, Target, Watch};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
@@ -231,23 +231,6 @@ impl Watcher {
         &self.clock
     }
 
-    fn unit(&mut self) -> f64 {
-        (crate::platforms::rail12306::xorshift(&mut self.rng) % 1_000_000) as f64 / 1e6
-    }
-
-    fn event(&mut self, kind: &str, message: impl Into<String>, data: Value) {
-        self.journal.event(kind, message, data);
-    }
-
-    /// Records `message` once per `key`, until the key is cleared.
-    fn report_once(&mut self, key: &str, kind: &str, message: String) {
-        self.journal.report_once(key, kind, message);
-    }
-
-    fn end_intent(&mut self, kind: &str, result: &str, message: String, data: Value) {
-        self.journal.end_intent(kind, result, message, data);
-    }
-
     fn stop(&mut self, message: String) -> Action {
         self.planner.finish();
         self.phase = Phase::Stopped(message.clone());
@@ -273,13 +256,9 @@ impl Watcher {
         self.clock.server_now(now_ms).0
     }
 
-    fn server_today(&self, now_ms: i64) -> Date {
-        Date::from_unix_ms(self.server_now(now_ms), BEIJING_OFFSET_MIN)
-    }
-
     /// The part of the window the platform shows now: today … today + cycle days.
     fn visible_range(&self, now_ms: i64) -> Option<(Date, Date)> {
-        let today = self.server_today(now_ms);
+        let today = self.clock.beijing_today(now_ms);
         let start = self.window.0.max(today);
         let end = if self.cycle_days > 0 {
             self.window
@@ -332,7 +311,7 @@ impl Watcher {
             } else {
                 "none of the watch's days can be booked yet; the watch waits".to_string()
             };
-            self.report_once("not-open", "waiting", msg);
+            self.journal.report_once("not-open", "waiting", msg);
             return self.tick(now_ms + 1);
         }
         self.journal.reported.remove("not-open");
@@ -370,7 +349,7 @@ impl Watcher {
                     .doctor_list(&token, &self.unit_id, &self.dep_id, page, DOCTOR_PAGE_SIZE);
             return self.send(now_ms, request, "doctor_list", paced);
         } else if self.doctors.is_empty() {
-            self.report_once(
+            self.journal.report_once(
                 "no-doctors",
                 "waiting",
                 "91160 lists no doctors of this department that match the watch; the watch looks again later".into(),
@@ -498,7 +477,7 @@ impl Watcher {
         for s in &hits {
             if !before.contains(&s.schedule_id) {
                 let (message, data) = self.describe(s);
-                self.event("slot_seen", message, data);
+                self.journal.event("slot_seen", message, data);
             }
         }
         self.seen.insert(doctor.to_string(), now);
@@ -572,7 +551,7 @@ impl Watcher {
             }
             SiteError::Throttled => {
                 self.poll_outcome = Outcome::Throttled;
-                self.report_once(
+                self.journal.report_once(
                     "throttled",
                     "throttled",
                     "91160 turned the request away (too many requests, or the server is struggling); the watch slows down".into(),
@@ -582,7 +561,7 @@ impl Watcher {
             SiteError::Unreadable(ref what) => {
                 // Once per kind of breakage (not per excerpt of a broken body).
                 let kind = what.split("; it begins").next().unwrap_or(what);
-                self.report_once(
+                self.journal.report_once(
                     &format!("unreadable-{endpoint}: {kind}"),
                     "site_changed",
                     format!("{e}; the site may have changed — the watch keeps trying"),
@@ -600,7 +579,8 @@ impl Watcher {
                     let m = format!(
                         "91160 says the watch's {what} does not exist ({code}: {msg}); the watch stopped — change it and it starts again"
                     );
-                    self.event("error", m.clone(), json!({"code": code}));
+                    self.journal
+                        .event("error", m.clone(), json!({"code": code}));
                     self.close_poll();
                     return self.stop(m);
                 }
@@ -610,7 +590,7 @@ impl Watcher {
                     self.doctors.retain(|d| d.doctor_id != gone);
                     self.doctors_at = None;
                 }
-                self.report_once(
+                self.journal.report_once(
                     &format!("refused-{code}"),
                     "site_refused",
                     format!("{e}; the watch keeps trying"),
@@ -625,7 +605,8 @@ impl Watcher {
         let message = format!(
             "the 91160 appToken was rejected: {msg} — only the platform can renew it; update it in Haoyuan and the watch goes on"
         );
-        self.event("session_expired", message.clone(), Value::Null);
+        self.journal
+            .event("session_expired", message.clone(), Value::Null);
         self.phase = Phase::LoggedOut(message.clone());
         Action::NeedLogin { message }
     }
@@ -640,7 +621,7 @@ impl Watcher {
             Ok(list) => {
                 let Some(res) = list.into_iter().find(|r| r.free() > 0) else {
                     let (what, _) = self.describe(&sched);
-                    self.event(
+                    self.journal.event(
                         "slot_gone",
                         format!("the numbers were taken before one could be booked ({what}); still watching"),
                         json!({"schedule_id": sched.schedule_id, "date": sched.date.to_string()}),
@@ -660,7 +641,7 @@ impl Watcher {
             Err(SiteError::TokenRejected(msg)) => self.logged_out(&msg),
             Err(SiteError::Throttled) => {
                 self.planner.on_response(self.sent_ms, Outcome::Throttled);
-                self.report_once(
+                self.journal.report_once(
                     "throttled",
                     "throttled",
                     "91160 turned the request away (too many requests, or the server is struggling); the watch slows down".into(),
@@ -668,7 +649,7 @@ impl Watcher {
                 self.back_to_polling(now_ms)
             }
             Err(e @ SiteError::Unreadable(_)) => {
-                self.report_once(
+                self.journal.report_once(
                     "unreadable-resourceList",
                     "site_changed",
                     format!("{e}; the site may have changed — the watch keeps trying"),
@@ -676,7 +657,7 @@ impl Watcher {
                 self.back_to_polling(now_ms)
             }
             Err(e) => {
-                self.event(
+                self.journal.event(
                     "site_refused",
                     format!("{e}; the slot could not be read, still watching"),
                     Value::Null,
@@ -716,7 +697,7 @@ impl Watcher {
             pick.sched.date,
             period_words(pick.sched.period, &pick.sched.time_type)
         );
-        self.end_intent(
+        self.journal.end_intent(
             "outcome_unknown",
             "unknown",
             message.clone(),
@@ -746,19 +727,21 @@ impl Watcher {
                     }
                 );
                 let data = self.booked_data(&pick, &ok);
-                self.end_intent("booked", "booked", message.clone(), data);
+                self.journal
+                    .end_intent("booked", "booked", message.clone(), data);
                 self.stop(message)
             }
             Err(SiteError::SoldOut(msg)) => {
                 let message = format!(
                     "the number was taken by someone else first, it is no longer free (91160: {msg}); no order was made — still watching"
                 );
-                self.end_intent("booking_failed", "failed", message, pick.data.clone());
+                self.journal
+                    .end_intent("booking_failed", "failed", message, pick.data.clone());
                 self.forget_seen(&pick.sched.schedule_id);
                 self.back_to_polling(now_ms)
             }
             Err(SiteError::TokenRejected(msg)) => {
-                self.end_intent(
+                self.journal.end_intent(
                     "booking_failed",
                     "failed",
                     format!("the 91160 appToken was rejected before the order was taken ({msg}); no order was made"),
@@ -770,7 +753,7 @@ impl Watcher {
                 self.unknown(&pick, &format!("91160 answered HTTP {}", resp.status))
             }
             Err(SiteError::Throttled) => {
-                self.end_intent(
+                self.journal.end_intent(
                     "booking_failed",
                     "failed",
                     "91160 turned the order away (too many requests); no order was made — still watching, more slowly".into(),
@@ -791,7 +774,7 @@ impl Watcher {
                     _ => format!("91160 refused the order ({code}: {msg}); no order was made"),
                 };
                 if again {
-                    self.end_intent(
+                    self.journal.end_intent(
                         "booking_failed",
                         "failed",
                         format!("{message} — still watching"),
@@ -799,7 +782,7 @@ impl Watcher {
                     );
                     self.back_to_polling(now_ms)
                 } else {
-                    self.end_intent(
+                    self.journal.end_intent(
                         "booking_failed",
                         "failed",
                         message.clone(),
@@ -830,7 +813,8 @@ impl Driver for Watcher {
             Phase::Reconcile(data) => {
                 let data = data.clone();
                 let message = "an order was being sent when Haoyuan stopped, and its reply never came; it may or may not have been made. The 91160 open platform has no order list to check it against, so the watch will not order again — check your 91160 orders".to_string();
-                self.end_intent("outcome_unknown", "unknown", message.clone(), data);
+                self.journal
+                    .end_intent("outcome_unknown", "unknown", message.clone(), data);
                 return self.stop(message);
             }
             // Waiting for a reply or for the host: nothing new to do.
@@ -842,19 +826,14 @@ impl Driver for Watcher {
             Phase::Idle => {}
         }
         self.update_release(now_ms);
-        let unit = self.unit();
-        let plan = self.planner.next(now_ms, &self.clock, unit);
-        match plan.reason {
-            Reason::Stop { why } => {
-                let m = match why {
-                    StopReason::WindowEnded => "the watch's last day has passed; stopped watching",
-                    StopReason::Done => "this watch has finished",
-                };
-                self.event("stopped", m, Value::Null);
+        let unit = crate::platforms::unit(&mut self.rng);
+        match crate::platforms::next_poll(&mut self.planner, &self.clock, now_ms, unit) {
+            crate::platforms::NextPoll::Stop(m) => {
+                self.journal.event("stopped", m, Value::Null);
                 self.stop(m.into())
             }
-            _ if plan.at_ms > now_ms => Action::Wait { at_ms: plan.at_ms },
-            _ => self.start_poll(now_ms),
+            crate::platforms::NextPoll::Wait(at_ms) => Action::Wait { at_ms },
+            crate::platforms::NextPoll::Poll => self.start_poll(now_ms),
         }
     }
 
@@ -879,7 +858,7 @@ impl Driver for Watcher {
             Phase::Ordering(pick) => self.unknown(&pick, &format!("no reply came ({error})")),
             Phase::Polling(_) => {
                 self.poll_outcome = Outcome::Failed;
-                self.report_once(
+                self.journal.report_once(
                     "unreachable",
                     "site_unreachable",
                     format!("91160 could not be reached ({error}); the watch keeps trying"),
@@ -936,7 +915,7 @@ impl Driver for Watcher {
                 let m = format!(
                     "the booking could not be recorded ({message}), so nothing was ordered; the watch stopped"
                 );
-                self.event("error", m.clone(), Value::Null);
+                self.journal.event("error", m.clone(), Value::Null);
                 self.stop(m)
             }
             other => {
@@ -959,7 +938,7 @@ impl Driver for Watcher {
         }
         if matches!(self.phase, Phase::LoggedOut(_)) {
             self.phase = Phase::Idle;
-            self.event(
+            self.journal.event(
                 "session_restored",
                 "the 91160 appToken is set again; watching resumes",
                 Value::Null,

@@ -34,13 +34,11 @@ use crate::http::{HttpRequest, HttpResponse};
 use crate::patient::mask_name;
 use crate::platforms::{Action, Driver, Event, Journal};
 use crate::protocol::{BookingIntent, BookingState};
-use crate::schedule::{Outcome, Planner, Reason, StopReason};
+use crate::schedule::{Outcome, Planner};
 use crate::watch::{Mode, Period, Platform, Target, Watch};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 
-/// Beijing, minutes east of UTC.
-const BEIJING_MIN: i32 = 480;
 /// `schedule` requests one poll sends at most (besides `schedule/info` and today's).
 pub const MAX_DAYS_PER_POLL: usize = 3;
 /// Bookings read when reconciling (newest first; a fresh booking is on top).
@@ -235,32 +233,10 @@ impl Watcher {
         &self.clock
     }
 
-    fn unit(&mut self) -> f64 {
-        (crate::platforms::rail12306::xorshift(&mut self.rng) % 1_000_000) as f64 / 1e6
-    }
-
-    fn event(&mut self, kind: &str, message: impl Into<String>, data: Value) {
-        self.journal.event(kind, message, data);
-    }
-
-    /// Records `message` once per `key`.
-    fn report_once(&mut self, key: &str, kind: &str, message: String) {
-        self.journal.report_once(key, kind, message);
-    }
-
-    fn end_intent(&mut self, kind: &str, result: &str, message: String, data: Value) {
-        self.journal.end_intent(kind, result, message, data);
-    }
-
     fn stop(&mut self, message: String) -> Action {
         self.planner.finish();
         self.phase = Phase::Stopped(message.clone());
         Action::Stopped { message }
-    }
-
-    fn server_today(&self, now_ms: i64) -> Date {
-        let (server, _) = self.clock.server_now(now_ms);
-        Date::from_unix_ms(server, BEIJING_MIN)
     }
 
     fn who(&self) -> String {
@@ -299,7 +275,7 @@ impl Watcher {
         let serial = pick.serial_no.unwrap_or(0);
         match step {
             Step::Info => {
-                let today = self.server_today(now_ms);
+                let today = self.clock.beijing_today(now_ms);
                 let days = today.days_until(self.window.1).clamp(1, 60) as u32;
                 (
                     self.site
@@ -405,13 +381,13 @@ impl Watcher {
                 .iter()
                 .any(|p| matches!(p, Period::Morning | Period::Afternoon))
         {
-            self.report_once(
+            self.journal.report_once(
                 "no-period",
                 "error",
                 "pati_service hospitals have only morning (上午) and afternoon (下午) sessions; the watch's periods match none of them — change the watch".into(),
             );
         }
-        let today = self.server_today(now_ms);
+        let today = self.clock.beijing_today(now_ms);
         let mut days: Vec<Date> = info
             .days
             .iter()
@@ -460,7 +436,7 @@ impl Watcher {
             SiteError::TokenRejected(msg) => self.logged_out(step, &msg),
             SiteError::Throttled => {
                 self.poll_outcome = Outcome::Throttled;
-                self.report_once(
+                self.journal.report_once(
                     &format!("throttled-{}", self.planner.attempt()),
                     "throttled",
                     format!(
@@ -475,7 +451,7 @@ impl Watcher {
                 // The server answered (HTTP 200): a changed or garbled reply is no reason
                 // to slow down (conduct asks that of 429/403/5xx), and a slot may be
                 // seconds away. The watch keeps its interval, as on 91160.
-                self.report_once(
+                self.journal.report_once(
                     &format!("unreadable-{what}"),
                     "site_changed",
                     format!("{what}; the watch keeps trying"),
@@ -485,7 +461,7 @@ impl Watcher {
             }
             other => {
                 // 1003/1004 (department or doctor gone) and the like: say it, go on.
-                self.report_once(
+                self.journal.report_once(
                     &format!("refused-{other}"),
                     "error",
                     format!(
@@ -539,7 +515,7 @@ impl Watcher {
                     "doctor": self.doctor_name,
                     "address": f.session.address,
                 });
-                self.event("slot_seen", message, data);
+                self.journal.event("slot_seen", message, data);
             }
         }
         if self.mode != Mode::Book || found.is_empty() {
@@ -561,7 +537,7 @@ impl Watcher {
     /// A booking step before the intent did not work out: say it, poll again.
     fn missed(&mut self, message: String, now_ms: i64) -> Action {
         let data = self.pick_data();
-        self.event("order_missed", message, data);
+        self.journal.event("order_missed", message, data);
         self.pick = None;
         self.phase = Phase::Idle;
         self.tick(now_ms)
@@ -669,7 +645,7 @@ impl Watcher {
             Err(SiteError::TokenRejected(msg)) => self.logged_out(Step::Submit, &msg),
             Err(SiteError::SoldOut(msg)) => {
                 let data = self.pick_data();
-                self.end_intent(
+                self.journal.end_intent(
                     "booking_failed",
                     "failed",
                     format!("someone else booked the number first ({msg}); nothing was booked — the watch goes on"),
@@ -689,7 +665,7 @@ impl Watcher {
                 // Refusals a later poll cannot fix stop the watch.
                 let fatal = matches!(code, 3004 | 3005 | 3010 | 1001 | 1002 | 1003 | 1004);
                 if fatal {
-                    self.end_intent(
+                    self.journal.end_intent(
                         "booking_failed",
                         "failed",
                         format!("not booked: {words}"),
@@ -699,7 +675,7 @@ impl Watcher {
                         "not booked: {words}; the watch stopped — change it and it starts again"
                     ))
                 } else {
-                    self.end_intent(
+                    self.journal.end_intent(
                         "booking_failed",
                         "failed",
                         format!("not booked: {words}; the watch goes on"),
@@ -712,7 +688,7 @@ impl Watcher {
             }
             // Busy or unreadable: the booking may have been made. Never submit again.
             Err(e) => {
-                self.event(
+                self.journal.event(
                     "booking_check",
                     format!("the booking reply was lost ({e}); checking the account's bookings"),
                     self.pick_data(),
@@ -782,7 +758,8 @@ impl Watcher {
                 )),
             }
         }
-        self.end_intent("booked", "booked", message.clone(), data);
+        self.journal
+            .end_intent("booked", "booked", message.clone(), data);
         self.stop(message)
     }
 
@@ -889,7 +866,12 @@ impl Watcher {
                             self.member_masked()
                         );
                         let data = self.pick_data();
-                        self.end_intent("outcome_unknown", "unknown", message.clone(), data);
+                        self.journal.end_intent(
+                            "outcome_unknown",
+                            "unknown",
+                            message.clone(),
+                            data,
+                        );
                         self.stop(message)
                     }
                 }
@@ -901,7 +883,8 @@ impl Watcher {
                     "the booking's outcome is unknown: its reply was lost and the bookings list could not be read ({e}) — check your bookings on the hospital's page; the watch will not book again"
                 );
                 let data = self.pick_data();
-                self.end_intent("outcome_unknown", "unknown", message.clone(), data);
+                self.journal
+                    .end_intent("outcome_unknown", "unknown", message.clone(), data);
                 self.stop(message)
             }
         }
@@ -914,7 +897,8 @@ impl Watcher {
                 "the booking's outcome is unknown: its reply was lost and the bookings list could not be fetched ({why}) — check your bookings on the hospital's page; the watch will not book again"
             );
             let data = self.pick_data();
-            self.end_intent("outcome_unknown", "unknown", message.clone(), data);
+            self.journal
+                .end_intent("outcome_unknown", "unknown", message.clone(), data);
             return self.stop(message);
         }
         self.phase = Phase::Reconcile;
@@ -993,22 +977,17 @@ impl Driver for Watcher {
             }
             Phase::Sent(_) | Phase::Idle => {}
         }
-        let unit = self.unit();
-        let plan = self.planner.next(now_ms, &self.clock, unit);
-        match plan.reason {
-            Reason::Stop { why } => {
-                let m = match why {
-                    StopReason::WindowEnded => "the watch's last day has passed; stopped watching",
-                    StopReason::Done => "this watch has finished",
-                };
-                self.event("window_over", m, Value::Null);
+        let unit = crate::platforms::unit(&mut self.rng);
+        match crate::platforms::next_poll(&mut self.planner, &self.clock, now_ms, unit) {
+            crate::platforms::NextPoll::Stop(m) => {
+                self.journal.event("window_over", m, Value::Null);
                 self.stop(m.into())
             }
-            _ if plan.at_ms > now_ms => {
+            crate::platforms::NextPoll::Wait(at_ms) => {
                 self.phase = Phase::Idle;
-                Action::Wait { at_ms: plan.at_ms }
+                Action::Wait { at_ms }
             }
-            _ => self.start_poll(now_ms),
+            crate::platforms::NextPoll::Poll => self.start_poll(now_ms),
         }
     }
 
@@ -1042,7 +1021,7 @@ impl Driver for Watcher {
         match step {
             Step::Info | Step::Day(_) => {
                 self.poll_outcome = Outcome::Failed;
-                self.report_once(
+                self.journal.report_once(
                     "no-response",
                     "site_unreachable",
                     format!("the hospital's server could not be reached ({error}); the watch keeps trying"),
@@ -1059,7 +1038,7 @@ impl Driver for Watcher {
             }
             Step::Submit => {
                 // The booking may exist: never submit again, look at the bookings.
-                self.event(
+                self.journal.event(
                     "booking_check",
                     format!("no reply to the booking ({error}); checking the account's bookings"),
                     self.pick_data(),
@@ -1094,7 +1073,7 @@ impl Driver for Watcher {
             return self.tick(now_ms);
         }
         self.pick = None;
-        self.event(
+        self.journal.event(
             "booking_failed",
             format!("the booking was not started: {message}"),
             Value::Null,

@@ -29,13 +29,11 @@ use crate::date::Date;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::platforms::{Driver, Event, Journal};
 use crate::protocol::{BookingIntent, BookingState, CaptchaAnswer};
-use crate::schedule::{Outcome, Planner, Reason, ReleaseRule, StopReason};
+use crate::schedule::{Outcome, Planner, ReleaseRule};
 use crate::watch::{minutes_of_hhmm, Mode, Platform, Target, Watch};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 
-/// Beijing, minutes east of UTC.
-const BEIJING_MIN: i32 = 480;
 /// `c_url` moves followed in a row before the poll gives up.
 const MAX_MOVES: u32 = 3;
 /// Queries one poll sends at most (dates × station pairs beyond this are taken in turn
@@ -261,37 +259,15 @@ impl Watcher {
         &self.clock
     }
 
-    fn unit(&mut self) -> f64 {
-        (super::xorshift(&mut self.rng) % 1_000_000) as f64 / 1e6
-    }
-
-    fn event(&mut self, kind: &str, message: impl Into<String>, data: Value) {
-        self.journal.event(kind, message, data);
-    }
-
-    /// Records `message` once per `key` (an unreadable reply, a refusal).
-    fn report_once(&mut self, key: &str, kind: &str, message: String) {
-        self.journal.report_once(key, kind, message);
-    }
-
-    fn end_intent(&mut self, kind: &str, result: &str, message: String, data: Value) {
-        self.journal.end_intent(kind, result, message, data);
-    }
-
     fn stop(&mut self, message: String) -> Action {
         self.planner.finish();
         self.phase = Phase::Stopped(message.clone());
         Action::Stopped { message }
     }
 
-    fn server_today(&self, now_ms: i64) -> Date {
-        let (server, _) = self.clock.server_now(now_ms);
-        Date::from_unix_ms(server, BEIJING_MIN)
-    }
-
     /// The (date, from, to) queries of one poll.
     fn queries(&self, now_ms: i64) -> Vec<(Date, String, String)> {
-        let today = self.server_today(now_ms);
+        let today = self.clock.beijing_today(now_ms);
         let last = Date::from_days(today.to_days() + i64::from(self.tuning.presale_days) - 1);
         let dates: Vec<Date> = if self.dates.is_empty() {
             let (a, b) = self.window;
@@ -347,7 +323,7 @@ impl Watcher {
         if self.queue.is_empty() {
             // Nothing to ask yet (dates beyond the pre-sale period): count it as a poll.
             self.planner.on_response(now_ms, Outcome::Ok);
-            self.report_once(
+            self.journal.report_once(
                 "nothing-in-presale",
                 "waiting",
                 format!(
@@ -391,7 +367,7 @@ impl Watcher {
             let key = format!("{}|{}|{}", c.date, c.row.train_code, c.seat);
             if self.seen.insert(key) {
                 let (from, to) = (self.name_of(&c.row.from), self.name_of(&c.row.to));
-                self.event(
+                self.journal.event(
                     "slot_seen",
                     format!(
                         "{} {} {}→{} {}–{}: {} available ({})",
@@ -418,7 +394,7 @@ impl Watcher {
         let c = found[0].clone();
         let plan = OrderPlan {
             date: c.date,
-            today: self.server_today(now_ms),
+            today: self.clock.beijing_today(now_ms),
             from_name: self.name_of(&c.row.from),
             to_name: self.name_of(&c.row.to),
             row: c.row,
@@ -500,7 +476,7 @@ impl Watcher {
         } else {
             "the 12306 session has ended; sign in again and the watch goes on"
         };
-        self.event("session_expired", message, Value::Null);
+        self.journal.event("session_expired", message, Value::Null);
         if !matches!(self.phase, Phase::Reconciling { .. }) {
             self.phase = Phase::LoggedOut;
         }
@@ -516,7 +492,7 @@ impl Watcher {
             || String::from_utf8_lossy(&resp.body).contains("过于频繁")
         {
             self.poll_outcome = Outcome::Throttled;
-            self.report_once(
+            self.journal.report_once(
                 &format!("throttled-{}", self.planner.attempt()),
                 "throttled",
                 format!(
@@ -558,7 +534,7 @@ impl Watcher {
                     }
                     None => {
                         self.poll_outcome = Outcome::Failed;
-                        self.report_once(
+                        self.journal.report_once(
                             "no-endpoint",
                             "site_changed",
                             "12306's query page names no query endpoint (CLeftTicketUrl / queryUrl); the site changed — the watch keeps trying".into(),
@@ -576,7 +552,7 @@ impl Watcher {
                     Ok(QueryReply::Moved { endpoint }) => {
                         self.moves += 1;
                         let from = self.endpoint.replace(endpoint.clone()).unwrap_or_default();
-                        self.event(
+                        self.journal.event(
                             "query_moved",
                             format!("12306 moved its query from {from} to {endpoint}; following"),
                             json!({"from": from, "to": endpoint}),
@@ -593,7 +569,7 @@ impl Watcher {
                     }
                     Ok(QueryReply::Refused { message }) => {
                         self.moves = 0;
-                        self.report_once(
+                        self.journal.report_once(
                             &format!("refused-{message}"),
                             "site_refused",
                             format!("12306 refused the query: {message}"),
@@ -612,7 +588,7 @@ impl Watcher {
                             }
                         }
                         if let Some(first) = bad_rows.first() {
-                            self.report_once(
+                            self.journal.report_once(
                                 "bad-rows",
                                 "site_changed",
                                 format!("{} of 12306's rows could not be read and were skipped: {first}", bad_rows.len()),
@@ -631,7 +607,7 @@ impl Watcher {
                     }
                     Err(e) => {
                         self.moves = 0;
-                        self.report_once(
+                        self.journal.report_once(
                             "unreadable",
                             "site_changed",
                             format!("{e}; the watch keeps trying"),
@@ -683,11 +659,17 @@ impl Watcher {
                         let mut d = data;
                         d["order_id"] = json!(order_id);
                         add_deadline(&mut d, pay_by_ms);
-                        self.end_intent("booked", "booked", message.clone(), d);
+                        self.journal
+                            .end_intent("booked", "booked", message.clone(), d);
                         self.stop(message)
                     }
                     OrderEnd::Unknown { message } => {
-                        self.end_intent("outcome_unknown", "unknown", message.clone(), data);
+                        self.journal.end_intent(
+                            "outcome_unknown",
+                            "unknown",
+                            message.clone(),
+                            data,
+                        );
                         self.stop(message)
                     }
                     OrderEnd::NotMade {
@@ -696,11 +678,16 @@ impl Watcher {
                         intent,
                     } => {
                         if intent {
-                            self.end_intent("booking_failed", "failed", message.clone(), data);
+                            self.journal.end_intent(
+                                "booking_failed",
+                                "failed",
+                                message.clone(),
+                                data,
+                            );
                         } else if retry {
-                            self.event("order_missed", message.clone(), data);
+                            self.journal.event("order_missed", message.clone(), data);
                         } else {
-                            self.event("booking_failed", message.clone(), data);
+                            self.journal.event("booking_failed", message.clone(), data);
                         }
                         if retry {
                             self.tick(now_ms)
@@ -712,7 +699,7 @@ impl Watcher {
                     }
                     OrderEnd::SessionExpired { intent } => {
                         if intent {
-                            self.end_intent(
+                            self.journal.end_intent(
                                 "booking_failed",
                                 "failed",
                                 "the 12306 session ended before the order was taken; no order was made".into(),
@@ -768,19 +755,14 @@ impl Driver for Watcher {
             Phase::Ordering(_) => return self.with_order(now_ms, |o| o.tick(now_ms)),
             Phase::Polling(_) | Phase::Idle => {}
         }
-        let unit = self.unit();
-        let plan = self.planner.next(now_ms, &self.clock, unit);
-        match plan.reason {
-            Reason::Stop { why } => {
-                let m = match why {
-                    StopReason::WindowEnded => "the watch's last day has passed; stopped watching",
-                    StopReason::Done => "this watch has finished",
-                };
-                self.event("stopped", m, Value::Null);
+        let unit = crate::platforms::unit(&mut self.rng);
+        match crate::platforms::next_poll(&mut self.planner, &self.clock, now_ms, unit) {
+            crate::platforms::NextPoll::Stop(m) => {
+                self.journal.event("stopped", m, Value::Null);
                 self.stop(m.into())
             }
-            _ if plan.at_ms > now_ms => Action::Wait { at_ms: plan.at_ms },
-            _ => self.start_poll(now_ms),
+            crate::platforms::NextPoll::Wait(at_ms) => Action::Wait { at_ms },
+            crate::platforms::NextPoll::Poll => self.start_poll(now_ms),
         }
     }
 
@@ -804,11 +786,12 @@ impl Driver for Watcher {
                 } => {
                     let mut d = json!({"order_id": order_id, "train": train, "date": date});
                     add_deadline(&mut d, pay_by_ms);
-                    self.end_intent("booked", "booked", message.clone(), d);
+                    self.journal
+                        .end_intent("booked", "booked", message.clone(), d);
                     self.stop(message)
                 }
                 Reconciled::Unknown { message } => {
-                    self.end_intent(
+                    self.journal.end_intent(
                         "outcome_unknown",
                         "unknown",
                         message.clone(),
@@ -845,7 +828,7 @@ impl Driver for Watcher {
             }
             Phase::Polling(_) => {
                 self.poll_outcome = Outcome::Failed;
-                self.report_once(
+                self.journal.report_once(
                     "no-response",
                     "site_unreachable",
                     format!("12306 could not be reached ({error}); the watch keeps trying"),
@@ -911,7 +894,10 @@ pub fn sale_time(button: &str, date: Date) -> Option<i64> {
         date.year
     };
     let day = Date::parse(&format!("{year:04}-{m:02}-{d:02}")).ok()?;
-    Some(day.to_days() * 86_400_000 + minutes * 60_000 - i64::from(BEIJING_MIN) * 60_000)
+    Some(
+        day.to_days() * 86_400_000 + minutes * 60_000
+            - i64::from(crate::schedule::BEIJING_OFFSET_MIN) * 60_000,
+    )
 }
 
 fn seat_kind(code: &str) -> SeatKind {
